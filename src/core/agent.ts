@@ -1,0 +1,99 @@
+// The agent loop: call the provider, run the tools it asks for (native function calls or the
+// `/tool` line convention), feed the results back, up to a step limit. Every call and result
+// is handed to `persist` so the exchange is kept in the session.
+import { errorChain } from './errors.js';
+import { rfc3339Now } from './time.js';
+import { TOOL_FOLLOW_UP, TOOL_LIMIT_REACHED, parseAssistantAction } from './actions.js';
+import type { ApprovalGate, ToolContext, ToolRegistry } from '../tools/index.js';
+import type { ChatMessage, Provider, ProviderRequest, ProviderResult } from '../providers/types.js';
+import type { SessionRecord } from '../store/index.js';
+
+export const MAX_TEXT_TOOL_STEPS = 2;
+export const MAX_NATIVE_TOOL_STEPS = 4;
+
+export interface AgentInput {
+  provider: Provider;
+  tools: ToolRegistry;
+  approvals: ApprovalGate;
+  request: ProviderRequest;
+  toolContext: ToolContext;
+  persist(records: SessionRecord[]): void;
+}
+
+export interface AgentResult {
+  content: string;
+  attempts: number;
+  latencyMs: number;
+  queued?: ProviderResult['queued'];
+  toolNames: string[];
+}
+
+export async function runAgent(input: AgentInput): Promise<AgentResult> {
+  const { provider } = input;
+  const messages: ChatMessage[] = [...input.request.messages];
+  const out: AgentResult = { content: '', attempts: 0, latencyMs: 0, toolNames: [] };
+  const native = provider.nativeTools && input.tools.list().length > 0;
+  const maxSteps = native ? MAX_NATIVE_TOOL_STEPS : MAX_TEXT_TOOL_STEPS;
+
+  for (let step = 0; ; step++) {
+    const res = await provider.complete({ ...input.request, messages, tools: native ? input.tools.specs() : undefined });
+    out.attempts += res.attempts;
+    out.latencyMs += res.latencyMs;
+    if (res.queued) return { ...out, content: res.content, queued: res.queued };
+
+    if (native && res.toolCalls && res.toolCalls.length > 0) {
+      if (step >= maxSteps) return { ...out, content: TOOL_LIMIT_REACHED };
+      const assistant: ChatMessage = { role: 'assistant', content: res.content, tool_calls: res.toolCalls };
+      messages.push(assistant);
+      const records: SessionRecord[] = [{ role: 'assistant', content: res.content, timestamp: rfc3339Now(), kind: 'tool_call', tool_calls: res.toolCalls }];
+      for (const call of res.toolCalls) {
+        const result = await runTool(input, call.name, argsFromCall(input.tools, call.name, call.arguments));
+        out.toolNames.push(call.name);
+        messages.push({ role: 'tool', content: result, tool_call_id: call.id, name: call.name });
+        records.push({ role: 'tool', content: result, timestamp: rfc3339Now(), kind: 'tool_result', tool_call_id: call.id, name: call.name });
+      }
+      input.persist(records);
+      continue;
+    }
+
+    const action = native ? undefined : parseAssistantAction(res.content);
+    if (!action) return { ...out, content: res.content };
+    if (step >= maxSteps) return { ...out, content: TOOL_LIMIT_REACHED };
+    const command = action.args ? `/tool ${action.name} ${action.args}` : `/tool ${action.name}`;
+    const result = await runTool(input, action.name, action.args);
+    out.toolNames.push(action.name);
+    const resultText = `[tool:${action.name} args=${action.args}]\n${result}`;
+    messages.push({ role: 'assistant', content: command }, { role: 'system', content: resultText }, { role: 'user', content: TOOL_FOLLOW_UP });
+    input.persist([
+      { role: 'assistant', content: command, timestamp: rfc3339Now(), kind: 'tool_call' },
+      { role: 'system', content: resultText, timestamp: rfc3339Now(), kind: 'tool_result' },
+    ]);
+  }
+}
+
+/** Runs one model-requested tool; failures become text for the model, never a thrown turn. */
+async function runTool(input: AgentInput, name: string, args: string): Promise<string> {
+  const tool = input.tools.get(name);
+  if (tool?.risky) {
+    const verdict = await input.approvals.check({ kind: 'tool', name, args, sessionId: input.toolContext.sessionId, requestId: input.toolContext.requestId });
+    if (!verdict.approved) return `[tool:${name} error] ${verdict.message}`;
+  }
+  try {
+    return await input.tools.execute(name, args, { ...input.toolContext, source: 'assistant' });
+  } catch (err) {
+    return `[tool:${name} error] ${errorChain(err)}`;
+  }
+}
+
+function argsFromCall(tools: ToolRegistry, name: string, json: string): string {
+  let parsed: unknown;
+  try {
+    parsed = json.trim() ? JSON.parse(json) : {};
+  } catch {
+    return json; // let the tool's guardrails judge the raw text
+  }
+  const obj = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  const tool = tools.get(name);
+  if (tool?.argsFromCall) return tool.argsFromCall(obj);
+  return typeof obj.args === 'string' ? obj.args : '';
+}

@@ -1,0 +1,251 @@
+// Runtime.handle(): the one turn pipeline every entry point uses. Per-session order, bounded
+// cross-session concurrency, user message persisted before the provider is called, exactly one
+// `event=turn` line and one telemetry record per turn.
+import { AppError, TurnError, ValidationError, errorChain } from './errors.js';
+import { nextRequestId } from './ids.js';
+import { rfc3339Now } from './time.js';
+import { KeyedQueue } from './keyed-queue.js';
+import { MessageBus } from './bus.js';
+import { PromptBuilder } from './prompt.js';
+import { runAgent } from './agent.js';
+import { emitEvent } from '../observe/index.js';
+import { codePoints, parseToolInvocation, refuseRiskyGate, type ApprovalGate, type ToolContext, type ToolRegistry } from '../tools/index.js';
+import { validateSessionId, type SessionRecord, type SessionStore, type Telemetry } from '../store/index.js';
+import { ProviderError, type ChatMessage, type Provider } from '../providers/types.js';
+import type { Settings } from '../config/index.js';
+import type { DeferredReply, InboundMessage, Reply, TurnPath, TurnRecord } from './types.js';
+
+export interface RuntimeDeps {
+  settings: Settings;
+  sessions: SessionStore;
+  telemetry: Telemetry;
+  tools: ToolRegistry;
+  provider: Provider;
+  approvals?: ApprovalGate;
+  /** Installed skill names for the prompt's capabilities (re-read each turn). */
+  skillNames?: () => string[];
+}
+
+type TurnOutcome = Omit<TurnRecord, 'timestamp' | 'request_id' | 'session_id' | 'provider' | 'model'>;
+
+export class Runtime {
+  readonly settings: Settings;
+  readonly sessions: SessionStore;
+  readonly telemetry: Telemetry;
+  readonly tools: ToolRegistry;
+  readonly provider: Provider;
+  readonly prompt = new PromptBuilder();
+  readonly bus: MessageBus;
+  readonly queue: KeyedQueue;
+  approvals: ApprovalGate;
+  private readonly skillNames: (() => string[]) | undefined;
+  private readonly deferredListeners = new Set<(reply: DeferredReply) => void>();
+  private readonly turnListeners = new Set<(record: TurnRecord) => void>();
+  private reported = { published: 0, consumed: 0, dropped: 0, hits: 0, misses: 0 };
+
+  constructor(deps: RuntimeDeps) {
+    this.settings = deps.settings;
+    this.sessions = deps.sessions;
+    this.telemetry = deps.telemetry;
+    this.tools = deps.tools;
+    this.provider = deps.provider;
+    this.approvals = deps.approvals ?? refuseRiskyGate;
+    this.skillNames = deps.skillNames;
+    this.bus = new MessageBus(deps.settings.busCapacity, deps.settings.busOverflow);
+    this.queue = new KeyedQueue(deps.settings.maxConcurrentTurns);
+  }
+
+  /** Runs one turn. Never throws: failures come back as a Reply with status `error`. */
+  handle(msg: InboundMessage): Promise<Reply> {
+    const requestId = nextRequestId();
+    try {
+      validateSessionId(msg.sessionId);
+    } catch (err) {
+      return Promise.resolve(this.fail(requestId, msg.sessionId, 'provider', err, { attempts: null, latency_ms: null, user_chars: codePoints(msg.text) }));
+    }
+    return this.queue.run(msg.sessionId, () => this.turn(requestId, msg));
+  }
+
+  /** Like handle(), but throws a TurnError on failure (CLI convenience). */
+  async handleOrThrow(msg: InboundMessage): Promise<Reply> {
+    const reply = await this.handle(msg);
+    if (reply.status === 'error') throw new TurnError(reply.requestId, reply.error ?? reply.text);
+    return reply;
+  }
+
+  /** Subscribes to answers that arrive after their turn (queued Codex tasks). */
+  onDeferredReply(fn: (reply: DeferredReply) => void): () => void {
+    this.deferredListeners.add(fn);
+    return () => this.deferredListeners.delete(fn);
+  }
+
+  /** Subscribes to every turn record (metrics). */
+  onTurn(fn: (record: TurnRecord) => void): () => void {
+    this.turnListeners.add(fn);
+    return () => this.turnListeners.delete(fn);
+  }
+
+  /** Delivers a late answer: persisted to the session, then handed to the channels. */
+  completeDeferred(reply: DeferredReply): void {
+    this.sessions.append(reply.sessionId, { role: 'assistant', content: reply.text, timestamp: rfc3339Now(), request_id: reply.requestId, deferred: true });
+    this.bus.publish('out', reply.text);
+    emitEvent('deferred_reply', { request_id: reply.requestId, session_id: reply.sessionId, channel: reply.channel ?? null, response_chars: codePoints(reply.text) });
+    for (const fn of this.deferredListeners) fn(reply);
+  }
+
+  /** Emits the `event=turn` line and counts the turn. Used by every path (and `skills run`). */
+  recordTurn(requestId: string, sessionId: string, outcome: TurnOutcome): TurnRecord {
+    const record: TurnRecord = {
+      timestamp: rfc3339Now(),
+      request_id: requestId,
+      session_id: sessionId,
+      path: outcome.path,
+      status: outcome.status,
+      provider: this.settings.provider,
+      model: this.settings.model,
+      tool_name: outcome.tool_name,
+      attempts: outcome.attempts,
+      latency_ms: outcome.latency_ms,
+      user_chars: outcome.user_chars,
+      response_chars: outcome.response_chars,
+      error: outcome.error,
+    };
+    // Keys sorted, as the original's json! macro printed them.
+    emitEvent('turn', Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1))));
+    this.telemetry.record(record);
+    this.reportCounters();
+    for (const fn of this.turnListeners) fn(record);
+    return record;
+  }
+
+  /** Hands this process's bus and prompt-cache counters to telemetry (as deltas). */
+  private reportCounters(): void {
+    const b = this.bus.counters;
+    const r = this.reported;
+    this.telemetry.addCounters('bus', { published: b.published - r.published, consumed: b.consumed - r.consumed, dropped: b.dropped - r.dropped }, { depth: b.depth });
+    this.telemetry.addCounters('prompt_cache', { hits: this.prompt.hits - r.hits, misses: this.prompt.misses - r.misses });
+    this.reported = { published: b.published, consumed: b.consumed, dropped: b.dropped, hits: this.prompt.hits, misses: this.prompt.misses };
+  }
+
+  /** Waits for queued turns and writes telemetry. Call before the process exits. */
+  async close(): Promise<void> {
+    await this.queue.idle();
+    await this.telemetry.flush().catch((err) => emitEvent('telemetry_error', { message: errorChain(err) }));
+  }
+
+  toolContext(requestId: string, sessionId: string, source: 'user' | 'assistant', signal?: AbortSignal): ToolContext {
+    return {
+      sessionId,
+      requestId,
+      settings: this.settings,
+      source,
+      signal,
+      sessionTail: async (count) => ({ messages: this.sessions.tail(sessionId, count), total: this.sessions.count(sessionId) }),
+    };
+  }
+
+  private async turn(requestId: string, msg: InboundMessage): Promise<Reply> {
+    const inv = parseToolInvocation(msg.text);
+    if (inv) return this.toolTurn(requestId, msg, inv.name, inv.args);
+    return this.providerTurn(requestId, msg);
+  }
+
+  private async toolTurn(requestId: string, msg: InboundMessage, name: string, args: string): Promise<Reply> {
+    const command = args ? `/tool ${name} ${args}` : `/tool ${name}`;
+    const base = { attempts: null, latency_ms: null, user_chars: codePoints(command), tool_name: name || null };
+    if (!name) return this.fail(requestId, msg.sessionId, 'tool', new ValidationError('tool command missing name. usage: /tool <name> [args]'), base);
+    try {
+      const output = await this.tools.execute(name, args, this.toolContext(requestId, msg.sessionId, 'user', msg.signal));
+      const response = `[tool:${name}]\n${output}`;
+      const ts = rfc3339Now();
+      this.sessions.append(msg.sessionId, { role: 'user', content: command, timestamp: ts }, { role: 'assistant', content: response, timestamp: rfc3339Now() });
+      this.bus.publish('tool', `${name}:${args}`);
+      this.bus.publish('tool_out', `${name}:${output}`);
+      this.recordTurn(requestId, msg.sessionId, { ...base, path: 'tool', status: 'ok', response_chars: codePoints(response), error: null });
+      return { requestId, sessionId: msg.sessionId, status: 'ok', text: response, path: 'tool' };
+    } catch (err) {
+      // As the original: a refused or failed tool command leaves nothing in the session.
+      return this.fail(requestId, msg.sessionId, 'tool', err, base);
+    }
+  }
+
+  private async providerTurn(requestId: string, msg: InboundMessage): Promise<Reply> {
+    const userChars = codePoints(msg.text);
+    let history: SessionRecord[];
+    let historyTotal: number;
+    try {
+      history = this.sessions.tail(msg.sessionId, this.settings.historyWindow);
+      historyTotal = this.sessions.count(msg.sessionId);
+      // Persist the user's message first: a failing provider must not lose it.
+      this.sessions.append(msg.sessionId, { role: 'user', content: msg.text, timestamp: rfc3339Now(), request_id: requestId });
+    } catch (err) {
+      const e = err instanceof ValidationError ? err : new AppError('session', `failed loading session history: ${errorChain(err)}`, { cause: err });
+      return this.fail(requestId, msg.sessionId, 'provider', e, { attempts: 0, latency_ms: null, user_chars: userChars, tool_name: null });
+    }
+    this.bus.publish('in', msg.text);
+    const messages: ChatMessage[] = [{ role: 'system', content: this.systemPrompt() }, ...replayable(history), { role: 'user', content: msg.text }];
+    try {
+      const result = await runAgent({
+        provider: this.provider,
+        tools: this.tools,
+        approvals: this.approvals,
+        request: {
+          requestId,
+          sessionId: msg.sessionId,
+          messages,
+          purpose: `provider_turn:${msg.sessionId}`,
+          historyTotal,
+          origin: { channel: msg.channel, chatId: msg.chatId },
+          signal: msg.signal,
+        },
+        toolContext: this.toolContext(requestId, msg.sessionId, 'assistant', msg.signal),
+        persist: (records) => this.sessions.append(msg.sessionId, ...records),
+      });
+      if (!result.queued) this.sessions.append(msg.sessionId, { role: 'assistant', content: result.content, timestamp: rfc3339Now() });
+      this.bus.publish('out', result.content);
+      this.recordTurn(requestId, msg.sessionId, {
+        path: 'provider',
+        status: 'ok',
+        tool_name: result.toolNames.length ? result.toolNames.join(',') : null,
+        attempts: result.attempts,
+        latency_ms: result.queued ? null : result.latencyMs,
+        user_chars: userChars,
+        response_chars: codePoints(result.content),
+        error: null,
+      });
+      return { requestId, sessionId: msg.sessionId, status: 'ok', text: result.content, path: 'provider', deferred: result.queued ? true : undefined };
+    } catch (err) {
+      const attempts = err instanceof ProviderError ? err.attempts : 0;
+      const latency = err instanceof ProviderError ? err.latencyMs : null;
+      return this.fail(requestId, msg.sessionId, 'provider', err, { attempts, latency_ms: latency, user_chars: userChars, tool_name: null });
+    }
+  }
+
+  private systemPrompt(): string {
+    let skills: string[] | { error: string } = [];
+    try {
+      skills = this.skillNames ? this.skillNames() : [];
+    } catch (err) {
+      skills = { error: errorChain(err) };
+    }
+    return this.prompt.build({ provider: this.settings.provider, model: this.settings.model, tools: this.tools.list(), skills, nativeTools: this.provider.nativeTools });
+  }
+
+  private fail(requestId: string, sessionId: string, path: TurnPath, err: unknown, base: { attempts: number | null; latency_ms: number | null; user_chars: number; tool_name?: string | null }): Reply {
+    let message = errorChain(err);
+    if (err instanceof ProviderError) message = `${message} (attempts=${err.attempts}, latency_ms=${err.latencyMs})`;
+    this.recordTurn(requestId, sessionId, { path, status: 'error', tool_name: base.tool_name ?? null, attempts: base.attempts, latency_ms: base.latency_ms, user_chars: base.user_chars, response_chars: 0, error: message });
+    const hint = err instanceof AppError ? err.hint : undefined;
+    return { requestId, sessionId, status: 'error', text: `request_id=${requestId}: ${message}`, path, error: message, ...(hint ? { hint } : {}) };
+  }
+}
+
+/** History records a provider can take back: plain user/assistant/system messages. */
+function replayable(records: SessionRecord[]): ChatMessage[] {
+  const out: ChatMessage[] = [];
+  for (const r of records) {
+    if (r.kind !== undefined) continue; // tool exchange records stay in the log, not the window
+    if (r.role === 'user' || r.role === 'assistant' || r.role === 'system') out.push({ role: r.role, content: r.content });
+  }
+  return out;
+}

@@ -1,0 +1,31 @@
+// Providers face: the interface, and a factory that picks the implementation by name.
+import type { Settings } from '../config/index.js';
+import { HTTP_PROVIDERS } from '../config/index.js';
+import { LocalProvider } from './local.js';
+import { UnsupportedProvider } from './unsupported.js';
+import type { Provider } from './types.js';
+import type { CodexExecutor } from './codex-provider.js';
+
+export * from './types.js';
+export { LocalProvider } from './local.js';
+export type { CodexExecutor } from './codex-provider.js';
+
+export interface ProviderDeps {
+  /** Codex task executor (the Brain's pool); default: one direct CLI run per task. */
+  codexExecutor?: CodexExecutor;
+}
+
+/** Builds the configured provider; heavy implementations are loaded only when chosen. */
+export async function createProvider(settings: Settings, deps: ProviderDeps = {}): Promise<Provider> {
+  const name = settings.provider;
+  if (name === 'local' || name === 'offline') return new LocalProvider(name, settings.model);
+  if (HTTP_PROVIDERS.includes(name)) {
+    const { OpenAICompatibleProvider } = await import('./openai-compatible.js');
+    return new OpenAICompatibleProvider(settings);
+  }
+  if (name === 'codex') {
+    const { CodexProvider } = await import('./codex-provider.js');
+    return new CodexProvider(settings, deps.codexExecutor);
+  }
+  return new UnsupportedProvider(name, settings.model);
+}
