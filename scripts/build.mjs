@@ -1,12 +1,13 @@
 // Builds dist/ from src/ with esbuild: one ESM bundle for the CLI with lazily loaded chunks,
-// node_modules left external so the install stays a normal npm install.
+// node_modules left external so the install stays a normal npm install. The new tree is built
+// beside the old one and swapped in, so a CLI started during a build never sees a half tree.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+const tmp = `dist.build-${process.pid}`;
 await build({
-  entryPoints: { 'cli': 'src/cli/main.ts' },
-  outdir: 'dist',
+  entryPoints: { cli: 'src/cli/main.ts' },
+  outdir: tmp,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -17,3 +18,11 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'warning',
 });
+const old = `dist.old-${process.pid}`;
+try {
+  renameSync('dist', old);
+} catch {
+  // first build
+}
+renameSync(tmp, 'dist');
+rmSync(old, { recursive: true, force: true });
