@@ -74,7 +74,7 @@ export async function runAgent(input: AgentInput): Promise<AgentResult> {
 /** Runs one model-requested tool; failures become text for the model, never a thrown turn. */
 async function runTool(input: AgentInput, name: string, args: string): Promise<string> {
   const tool = input.tools.get(name);
-  if (tool?.risky) {
+  if (tool && (tool.isRisky ? tool.isRisky(args) : tool.risky)) {
     const verdict = await input.approvals.check({ kind: 'tool', name, args, sessionId: input.toolContext.sessionId, requestId: input.toolContext.requestId });
     if (!verdict.approved) return `[tool:${name} error] ${verdict.message}`;
   }

@@ -19,6 +19,8 @@ export interface Tool {
   usage: string;
   /** Needs human approval before the model may run it (Pulse approvals). */
   risky?: boolean;
+  /** Per-call risk (e.g. skill_run is risky only for skills marked risky). Overrides `risky`. */
+  isRisky?(args: string): boolean;
   /**
    * JSON schema for native function calling. Default: `{ args: string }`, the same text a
    * person would type after `/tool <name>`.
