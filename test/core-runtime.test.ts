@@ -1,0 +1,191 @@
+// Runtime.handle(): ordering, concurrency, persistence on failure, turn events, deferred replies.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createApp } from '../src/core/index.js';
+import { settingsFromEnv } from '../src/config/index.js';
+import { setEventSink } from '../src/observe/index.js';
+import { ProviderError, type Provider, type ProviderRequest, type ProviderResult } from '../src/providers/index.js';
+import { tempDir } from './helpers.js';
+
+class ScriptedProvider implements Provider {
+  readonly name = 'local';
+  readonly model = 'scripted';
+  readonly nativeTools = false;
+  readonly seen: ProviderRequest[] = [];
+  active = 0;
+  maxActive = 0;
+  constructor(private readonly impl: (req: ProviderRequest) => Promise<ProviderResult>) {}
+  async complete(req: ProviderRequest): Promise<ProviderResult> {
+    this.seen.push(req);
+    this.active++;
+    this.maxActive = Math.max(this.maxActive, this.active);
+    try {
+      return await this.impl(req);
+    } finally {
+      this.active--;
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function setup(provider: Provider, env: Record<string, string> = {}) {
+  const t = tempDir();
+  const settings = settingsFromEnv({ RUSTY_PINCH_PROVIDER: 'local', RUSTY_PINCH_DATA_DIR: join(t.dir, 'data'), RUSTY_PINCH_WORKSPACE: join(t.dir, 'ws'), ...env }, t.dir);
+  const lines: string[] = [];
+  const prev = setEventSink((l) => lines.push(l));
+  return {
+    ...t,
+    lines,
+    async app() {
+      return createApp({ settings, provider });
+    },
+    done() {
+      setEventSink(prev);
+      t.cleanup();
+    },
+  };
+}
+
+test('turns of one session run in order; different sessions run concurrently', async () => {
+  const order: string[] = [];
+  const p = new ScriptedProvider(async (req) => {
+    const text = req.messages.at(-1)!.content;
+    await sleep(text.endsWith('slow') ? 60 : 5);
+    order.push(text);
+    return { content: `re:${text}`, attempts: 1, latencyMs: 1 };
+  });
+  const s = setup(p);
+  try {
+    const app = await s.app();
+    const replies = await Promise.all([
+      app.runtime.handle({ sessionId: 'a', text: 'a1 slow' }),
+      app.runtime.handle({ sessionId: 'a', text: 'a2' }),
+      app.runtime.handle({ sessionId: 'b', text: 'b1' }),
+    ]);
+    assert.deepEqual(replies.map((r) => r.text), ['re:a1 slow', 're:a2', 're:b1']);
+    assert.deepEqual(order, ['b1', 'a1 slow', 'a2']);
+    assert.equal(p.maxActive, 2);
+    // a2 saw a1's exchange in its history.
+    const a2 = p.seen.find((r) => r.messages.at(-1)!.content === 'a2')!;
+    assert.deepEqual(a2.messages.slice(1).map((m) => m.content), ['a1 slow', 're:a1 slow', 'a2']);
+    await app.close();
+  } finally {
+    s.done();
+  }
+});
+
+test('concurrency across sessions is bounded by RUSTY_PINCH_MAX_CONCURRENT_TURNS', async () => {
+  const p = new ScriptedProvider(async () => (await sleep(20), { content: 'ok', attempts: 0, latencyMs: 0 }));
+  const s = setup(p, { RUSTY_PINCH_MAX_CONCURRENT_TURNS: '3' });
+  try {
+    const app = await s.app();
+    await Promise.all(Array.from({ length: 10 }, (_, i) => app.runtime.handle({ sessionId: `s${i}`, text: 'x' })));
+    assert.equal(p.maxActive, 3);
+    await app.close();
+  } finally {
+    s.done();
+  }
+});
+
+test('the user message is persisted even when the provider fails; one turn event per turn', async () => {
+  const p = new ScriptedProvider(async () => {
+    throw new ProviderError('provider call failed on attempt 3/3: transient error: http_status=503', 3, 1234);
+  });
+  const s = setup(p);
+  try {
+    const app = await s.app();
+    const reply = await app.runtime.handle({ sessionId: 'f', text: 'please remember me' });
+    assert.equal(reply.status, 'error');
+    assert.match(reply.text, /^request_id=rp-[0-9a-f]+-[0-9a-f]+: provider call failed on attempt 3\/3.*\(attempts=3, latency_ms=1234\)$/);
+    const file = readFileSync(join(s.dir, 'data', 'sessions', 'f.jsonl'), 'utf8');
+    assert.match(file, /please remember me/);
+    const turns = s.lines.filter((l) => l.includes('"event":"turn"')).map((l) => JSON.parse(l));
+    assert.equal(turns.length, 1);
+    assert.deepEqual(Object.keys(turns[0]), ['event', 'attempts', 'error', 'latency_ms', 'model', 'path', 'provider', 'request_id', 'response_chars', 'session_id', 'status', 'timestamp', 'tool_name', 'user_chars']);
+    assert.equal(turns[0].status, 'error');
+    assert.equal(turns[0].attempts, 3);
+    assert.equal(turns[0].latency_ms, 1234);
+    await app.close();
+    const snap = app.runtime.telemetry.read();
+    assert.equal(snap.error_turns, 1);
+    assert.equal(snap.last_turn?.request_id, reply.requestId);
+  } finally {
+    s.done();
+  }
+});
+
+test('a /tool turn never calls the provider, even without a key', async () => {
+  const p = new ScriptedProvider(async () => assert.fail('provider must not be called'));
+  const s = setup(p, { RUSTY_PINCH_PROVIDER: 'openai' });
+  try {
+    const app = await s.app();
+    const r = await app.runtime.handle({ sessionId: 't', text: '/tool model_info' });
+    assert.equal(r.status, 'ok');
+    assert.equal(r.text, '[tool:model_info]\nprovider=openai\nmodel=gpt-4o-mini\nsession_id=t');
+    const bad = await app.runtime.handle({ sessionId: 't', text: '/tool session_tail 5\n6' });
+    assert.equal(bad.status, 'error');
+    assert.match(bad.text, /request_id=.*control characters/);
+    const empty = await app.runtime.handle({ sessionId: 't', text: '/tool' });
+    assert.match(empty.text, /tool command missing name\. usage: \/tool <name> \[args\]/);
+    const records = app.runtime.sessions.all('t').map((r) => r.content);
+    assert.deepEqual(records, ['/tool model_info', r.text]);
+    await app.close();
+  } finally {
+    s.done();
+  }
+});
+
+test('hostile session ids fail the turn cleanly', async () => {
+  const p = new ScriptedProvider(async () => assert.fail('not reached'));
+  const s = setup(p);
+  try {
+    const app = await s.app();
+    for (const id of ['../x', 'a/b', '', 'x'.repeat(300)]) {
+      const r = await app.runtime.handle({ sessionId: id, text: 'hi' });
+      assert.equal(r.status, 'error');
+      assert.match(r.text, /session id/);
+    }
+    await app.close();
+  } finally {
+    s.done();
+  }
+});
+
+test('queued provider results are deferred: no assistant record until completeDeferred', async () => {
+  const p = new ScriptedProvider(async () => ({ content: 'Queued; I will answer here.', attempts: 0, latencyMs: 0, queued: { taskId: '7', queueDepth: 1, reason: 'rate_limit_guard' } }));
+  const s = setup(p);
+  try {
+    const app = await s.app();
+    const got: string[] = [];
+    app.runtime.onDeferredReply((d) => got.push(`${d.chatId}:${d.text}`));
+    const r = await app.runtime.handle({ sessionId: 'q', text: 'hello', channel: 'telegram', chatId: '42' });
+    assert.equal(r.deferred, true);
+    assert.deepEqual(app.runtime.sessions.all('q').map((x) => x.role), ['user']);
+    app.runtime.completeDeferred({ sessionId: 'q', channel: 'telegram', chatId: '42', text: 'real answer', requestId: r.requestId });
+    assert.deepEqual(got, ['42:real answer']);
+    assert.deepEqual(app.runtime.sessions.all('q').map((x) => x.content), ['hello', 'real answer']);
+    await app.close();
+  } finally {
+    s.done();
+  }
+});
+
+test('history window: only the last N plain messages reach the provider', async () => {
+  const p = new ScriptedProvider(async () => ({ content: 'ok', attempts: 0, latencyMs: 0 }));
+  const s = setup(p, { RUSTY_PINCH_HISTORY_WINDOW: '4' });
+  try {
+    const app = await s.app();
+    for (let i = 0; i < 5; i++) await app.runtime.handle({ sessionId: 'w', text: `m${i}` });
+    const last = p.seen.at(-1)!;
+    assert.equal(last.messages[0]!.role, 'system');
+    assert.doesNotMatch(last.messages[0]!.content, /## Session|## User/);
+    assert.deepEqual(last.messages.slice(1).map((m) => m.content), ['m2', 'ok', 'm3', 'ok', 'm4']);
+    assert.equal(last.historyTotal, 8);
+    await app.close();
+  } finally {
+    s.done();
+  }
+});

@@ -1,0 +1,117 @@
+// Session store: compatible file format, hostile ids, corrupt lines, tail reads, counts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { SessionStore, sanitizeSessionId, readLastLines } from '../src/store/index.js';
+import { setEventSink } from '../src/observe/index.js';
+import { tempDir } from './helpers.js';
+
+function captureEvents(): { lines: string[]; restore: () => void } {
+  const lines: string[] = [];
+  const prev = setEventSink((l) => lines.push(l));
+  return { lines, restore: () => setEventSink(prev) };
+}
+
+test('file names keep the original sanitisation (data compatibility)', () => {
+  assert.equal(sanitizeSessionId('telegram:12345'), 'telegram_12345');
+  assert.equal(sanitizeSessionId('telegram:-100123'), 'telegram_-100123');
+  assert.equal(sanitizeSessionId('whatsapp:1234@s.whatsapp.net'), 'whatsapp_1234_s_whatsapp_net');
+  assert.equal(sanitizeSessionId('日本'), '__');
+});
+
+test('hostile session ids are rejected and nothing is written outside the folder', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const store = new SessionStore(join(dir, 'sessions'));
+    const bad = ['', '../etc/passwd', 'a/b', 'a\\b', '..', 'x..y', 'tab\there', 'nl\n', '\u0000', 'x'.repeat(201), ' lead', 'trail '];
+    for (const id of bad) assert.throws(() => store.append(id, { role: 'user', content: 'x', timestamp: 't' }), /session id/, `id ${JSON.stringify(id)}`);
+    assert.deepEqual(readdirSync(dir), []);
+    store.append('x'.repeat(200), { role: 'user', content: 'ok', timestamp: 't' });
+    assert.equal(store.count('x'.repeat(200)), 1);
+  } finally {
+    cleanup();
+  }
+});
+
+test('records are one compact {role, content, timestamp} per line, readable by the original', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const store = new SessionStore(dir);
+    store.append('telegram:1', { role: 'user', content: 'hi "there"\nnew line', timestamp: '2026-01-01T00:00:00+00:00' });
+    const text = readFileSync(join(dir, 'telegram_1.jsonl'), 'utf8');
+    assert.equal(text, '{"role":"user","content":"hi \\"there\\"\\nnew line","timestamp":"2026-01-01T00:00:00+00:00"}\n');
+  } finally {
+    cleanup();
+  }
+});
+
+test('a torn or corrupt line is skipped with a warning, never fatal', () => {
+  const { dir, cleanup } = tempDir();
+  const ev = captureEvents();
+  try {
+    const store = new SessionStore(dir);
+    store.append('s', { role: 'user', content: 'one', timestamp: 't1' });
+    appendFileSync(join(dir, 's.jsonl'), '{"role":"assistant","content":"tor'); // torn write, no newline
+    store.append('s', { role: 'assistant', content: 'two', timestamp: 't2' });
+    appendFileSync(join(dir, 's.jsonl'), 'garbage\n[1,2]\n{"role":5,"content":"x"}\n');
+    store.append('s', { role: 'user', content: 'three', timestamp: 't3' });
+    assert.deepEqual(store.all('s').map((r) => r.content), ['one', 'two', 'three']);
+    assert.deepEqual(store.tail('s', 2).map((r) => r.content), ['two', 'three']);
+    assert.ok(ev.lines.some((l) => l.includes('session_corrupt_line')));
+  } finally {
+    ev.restore();
+    cleanup();
+  }
+});
+
+test('tail reads from the end; count is incremental and survives an external append', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const store = new SessionStore(dir, { fsync: false });
+    const lines: string[] = [];
+    for (let i = 0; i < 5000; i++) lines.push(JSON.stringify({ role: i % 2 ? 'assistant' : 'user', content: `m${i}`, timestamp: 't' }));
+    writeFileSync(join(dir, 'big.jsonl'), lines.join('\n') + '\n');
+    assert.deepEqual(store.tail('big', 3).map((r) => r.content), ['m4997', 'm4998', 'm4999']);
+    assert.equal(store.count('big'), 5000);
+    store.append('big', { role: 'user', content: 'm5000', timestamp: 't' });
+    assert.equal(store.count('big'), 5001);
+    appendFileSync(join(dir, 'big.jsonl'), JSON.stringify({ role: 'assistant', content: 'ext', timestamp: 't' }) + '\n');
+    assert.equal(new SessionStore(dir).count('big'), 5002);
+    assert.equal(store.count('big'), 5002);
+    assert.equal(store.count('missing'), 0);
+    assert.deepEqual(store.tail('missing', 5), []);
+  } finally {
+    cleanup();
+  }
+});
+
+test('readLastLines handles lines longer than the read chunk and files without trailing newline', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const f = join(dir, 'x.jsonl');
+    const long = 'y'.repeat(200_000);
+    writeFileSync(f, `a\n${long}\nb`);
+    assert.deepEqual(readLastLines(f, 2), [long, 'b']);
+    assert.deepEqual(readLastLines(f, 10), ['a', long, 'b']);
+    assert.deepEqual(readLastLines(f, 0), []);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a stale count index (file replaced by a shorter one) is rebuilt', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const store = new SessionStore(dir, { fsync: false });
+    mkdirSync(join(dir, '.index'), { recursive: true });
+    writeFileSync(join(dir, '.index', 's.json'), JSON.stringify({ size: 999999, lines: 12345 }));
+    store.append('s', { role: 'user', content: 'a', timestamp: 't' });
+    assert.equal(store.count('s'), 1);
+    writeFileSync(join(dir, '.index', 's.json'), 'not json');
+    assert.equal(new SessionStore(dir).count('s'), 1);
+    assert.ok(existsSync(join(dir, 's.jsonl')));
+  } finally {
+    cleanup();
+  }
+});
