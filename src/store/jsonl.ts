@@ -8,9 +8,9 @@ export function appendJsonLine(path: string, value: unknown, options: { fsync?: 
   appendLines(path, [value], options);
 }
 
-/** Appends several values in one write (one fsync). */
-export function appendLines(path: string, values: unknown[], options: { fsync?: boolean } = {}): void {
-  if (values.length === 0) return;
+/** Appends several values in one write (one fsync). Returns the file size before and after. */
+export function appendLines(path: string, values: unknown[], options: { fsync?: boolean } = {}): { before: number; after: number } {
+  if (values.length === 0) return { before: -1, after: -1 };
   mkdirSync(dirname(path), { recursive: true });
   const text = values.map((v) => JSON.stringify(v)).join('\n') + '\n';
   const fd = openSync(path, 'a+', 0o600);
@@ -19,8 +19,10 @@ export function appendLines(path: string, values: unknown[], options: { fsync?: 
     // damage stays confined to that one line.
     const size = fstatSync(fd).size;
     const prefix = size > 0 && !endsWithNewline(fd, size) ? '\n' : '';
-    writeSync(fd, prefix + text);
+    const bytes = Buffer.from(prefix + text);
+    writeSync(fd, bytes);
     if (options.fsync !== false) fsyncSync(fd);
+    return { before: prefix ? -1 : size, after: size + bytes.length };
   } finally {
     closeSync(fd);
   }
@@ -33,6 +35,7 @@ function endsWithNewline(fd: number, size: number): boolean {
 }
 
 const CHUNK = 64 * 1024;
+const FIRST_CHUNK = 8 * 1024;
 
 /**
  * Returns up to `max` last non-blank lines of the file (oldest first) by reading backwards in
@@ -51,8 +54,11 @@ export function readLastLines(path: string, max: number): string[] {
     let pos = fstatSync(fd).size;
     let carry: Buffer = Buffer.alloc(0);
     const lines: string[] = [];
+    // Start small (a turn needs ~20 short lines), grow for long lines or large windows.
+    let chunk = FIRST_CHUNK;
     while (pos > 0 && lines.length < max) {
-      const len = Math.min(CHUNK, pos);
+      const len = Math.min(chunk, pos);
+      chunk = Math.min(CHUNK, chunk * 2);
       pos -= len;
       const buf = Buffer.alloc(len);
       readSync(fd, buf, 0, len, pos);

@@ -33,7 +33,11 @@ export class SessionStore {
 
   append(sessionId: string, ...records: SessionRecord[]): void {
     const path = this.pathFor(sessionId);
-    appendLines(path, records, { fsync: this.options.fsync !== false });
+    const { before, after } = appendLines(path, records, { fsync: this.options.fsync !== false });
+    // Keep the line count current without re-reading what we just wrote.
+    const cached = this.counts.get(path);
+    if (cached && cached.size === before) this.counts.set(path, { size: after, lines: cached.lines + records.length });
+    else if (before === 0) this.counts.set(path, { size: after, lines: records.length });
   }
 
   /** The last `max` valid records, oldest first. */
