@@ -8,7 +8,19 @@ import type { CodexExecutor } from './codex-provider.js';
 
 export * from './types.js';
 export { LocalProvider } from './local.js';
-export type { CodexExecutor } from './codex-provider.js';
+export type { CodexExecutor, CodexTask, CodexOutcome } from './codex-provider.js';
+export {
+  runCodexProcess,
+  buildCodexExecArgv,
+  parseCodexOutput,
+  codexChildEnv,
+  codexRunOutput,
+  stripControl,
+  type CodexRunOptions,
+  type CodexRunResult,
+} from './codex-runner.js';
+export { renderCodexPrompt } from './codex-prompt.js';
+export { isTransientStatus, isTransientMessage, computeRetryDelayMs, withJitter, parseRetryAfter, MAX_RETRY_AFTER_MS } from './retry.js';
 
 export interface ProviderDeps {
   /** Codex task executor (the Brain's pool); default: one direct CLI run per task. */

@@ -1,0 +1,292 @@
+// Runs the Codex CLI once: argv without the prompt (it goes on stdin), a minimal child env,
+// its own process group killed as a whole on timeout or abort, capped output, and the
+// reply read from plain or `--json` (JSONL) output. Shared by the provider and the account pool.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { AppError } from '../core/errors.js';
+import { CODEX_INSTALL_HINT, type CodexSettings } from '../config/index.js';
+
+export interface CodexRunOptions {
+  bin: string;
+  args: string[];
+  /** Written to the child's stdin, which is then closed; undefined → stdin is /dev/null. */
+  stdin?: string;
+  env: Record<string, string>;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  cwd?: string;
+}
+
+export interface CodexRunResult {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  latencyMs: number;
+}
+
+/** Output kept per stream; the rest is dropped (stdout keeps its head, stderr its tail). */
+export const MAX_STDOUT_BYTES = 4 * 1024 * 1024;
+export const MAX_STDERR_BYTES = 256 * 1024;
+/** Time between SIGTERM and SIGKILL for the child's process group. */
+export const KILL_GRACE_MS = 1500;
+/** After the child exits, how long to wait for its pipes (held by a stray grandchild) to close. */
+const PIPE_DRAIN_MS = 2000;
+
+/** Spawns the CLI (no shell, own process group). Rejects only when it cannot be started. */
+export function runCodexProcess(opts: CodexRunOptions): Promise<CodexRunResult> {
+  const started = performance.now();
+  const latency = (): number => Math.round(performance.now() - started);
+  if (opts.signal?.aborted) return Promise.resolve({ exitCode: null, signal: null, stdout: '', stderr: '', timedOut: false, latencyMs: 0 });
+
+  return new Promise((resolve, reject) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(opts.bin, opts.args, {
+        env: opts.env,
+        cwd: opts.cwd,
+        detached: true,
+        shell: false,
+        stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      });
+    } catch (err) {
+      reject(spawnError(opts.bin, err));
+      return;
+    }
+    const out = new Capture(MAX_STDOUT_BYTES, 'head');
+    const errOut = new Capture(MAX_STDERR_BYTES, 'tail');
+    let spawned = false;
+    let settled = false;
+    let timedOut = false;
+    let exit: { code: number | null; signal: string | null } | undefined;
+    const timers: NodeJS.Timeout[] = [];
+
+    const killGroup = (sig: NodeJS.Signals): void => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, sig);
+      } catch {
+        try {
+          child.kill(sig);
+        } catch {
+          // already gone
+        }
+      }
+    };
+    const stop = (): void => {
+      if (exit) return;
+      killGroup('SIGTERM');
+      const t = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
+      t.unref();
+      timers.push(t);
+    };
+    const finish = (): void => {
+      if (settled || !exit) return;
+      settled = true;
+      for (const t of timers) clearTimeout(t);
+      opts.signal?.removeEventListener('abort', stop);
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      resolve({ exitCode: exit.code, signal: exit.signal, stdout: out.text(), stderr: errOut.text(), timedOut, latencyMs: latency() });
+    };
+
+    child.on('error', (err) => {
+      if (!spawned && !settled) {
+        settled = true;
+        for (const t of timers) clearTimeout(t);
+        opts.signal?.removeEventListener('abort', stop);
+        reject(spawnError(opts.bin, err));
+      }
+    });
+    child.on('spawn', () => {
+      spawned = true;
+      if (opts.timeoutMs > 0) {
+        timers.push(
+          setTimeout(() => {
+            timedOut = true;
+            stop();
+          }, opts.timeoutMs),
+        );
+      }
+      opts.signal?.addEventListener('abort', stop, { once: true });
+      if (child.stdin) {
+        child.stdin.on('error', () => {}); // EPIPE when the child does not read its input
+        child.stdin.end(opts.stdin ?? '');
+      }
+    });
+    child.stdout?.on('data', (d: Buffer) => out.push(d));
+    child.stderr?.on('data', (d: Buffer) => errOut.push(d));
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      // Helpers the CLI left behind in its group do not outlive it.
+      killGroup('SIGTERM');
+      const t = setTimeout(finish, PIPE_DRAIN_MS);
+      t.unref();
+      timers.push(t);
+    });
+    child.on('close', finish);
+  });
+}
+
+/** A bounded byte buffer keeping either the first or the last `max` bytes. */
+class Capture {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private truncated = false;
+  constructor(private readonly max: number, private readonly keep: 'head' | 'tail') {}
+
+  push(d: Buffer): void {
+    if (this.keep === 'head') {
+      if (this.size >= this.max) return void (this.truncated = true);
+      const part = d.subarray(0, this.max - this.size);
+      if (part.length < d.length) this.truncated = true;
+      this.chunks.push(part);
+      this.size += part.length;
+      return;
+    }
+    this.chunks.push(d);
+    this.size += d.length;
+    if (this.size > this.max * 2) this.compact();
+  }
+
+  private compact(): void {
+    const all = Buffer.concat(this.chunks);
+    this.chunks = [all.subarray(all.length - this.max)];
+    this.size = this.max;
+    this.truncated = true;
+  }
+
+  text(): string {
+    if (this.size > this.max) this.compact();
+    const s = Buffer.concat(this.chunks).toString('utf8');
+    if (!this.truncated) return s;
+    return this.keep === 'head' ? `${s}\n[output truncated]` : `[output truncated]\n${s}`;
+  }
+}
+
+function spawnError(bin: string, err: unknown): AppError {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  const why = code === 'ENOENT' ? 'not found' : code === 'EACCES' ? 'permission denied' : err instanceof Error ? err.message : String(err);
+  return new AppError('codex_spawn', `failed to execute codex cli command '${bin}': ${why}${code ? ` (${code})` : ''}`, { hint: CODEX_INSTALL_HINT, cause: err });
+}
+
+/**
+ * argv for `codex exec`: `<cli_args…> [<model_flag> <model>]`, then the prompt. In `stdin`
+ * mode the prompt travels on stdin and argv ends with `-`; in `arg` mode it is the last
+ * argument (`[<prompt_flag>] <prompt>`, as the original), which exposes it in /proc.
+ * An empty model flag passes the model as a bare positional, as the original did.
+ */
+export function buildCodexExecArgv(codex: CodexSettings, model: string | undefined, prompt: string): { args: string[]; stdin: string | undefined } {
+  const text = prompt.trim();
+  if (!text) throw new AppError('codex', 'codex prompt is empty');
+  const args = [...codex.cliArgs];
+  const m = model?.trim();
+  if (m) {
+    if (codex.modelFlag) args.push(codex.modelFlag, m);
+    else args.push(m);
+  }
+  if (codex.promptMode === 'arg') {
+    if (codex.promptFlag) args.push(codex.promptFlag);
+    args.push(text);
+    return { args, stdin: undefined };
+  }
+  args.push('-');
+  return { args, stdin: text };
+}
+
+/**
+ * The reply in a CLI's output. Plain mode: trimmed stdout, else trimmed stderr, else
+ * `<empty codex output>`. `--json` mode (JSONL events): the last `agent_message`'s text;
+ * a `turn.failed` (or an `error` with no answer) is thrown with its message.
+ */
+export function parseCodexOutput(stdout: string, stderr: string): string {
+  const events = jsonlEvents(stdout);
+  if (events) {
+    let answer: string | undefined;
+    let failed: string | undefined;
+    let lastError: string | undefined;
+    for (const e of events) {
+      if (e.type === 'turn.failed') failed = messageOf(e.error) ?? 'codex turn failed';
+      else if (e.type === 'error') lastError = typeof e.message === 'string' ? e.message : 'codex reported an error';
+      else if (e.type === 'item.completed' && isObject(e.item) && e.item.type === 'agent_message' && typeof e.item.text === 'string') answer = e.item.text;
+    }
+    if (failed !== undefined) throw new AppError('codex', `codex turn failed: ${stripControl(failed)}`);
+    if (answer !== undefined && answer.trim()) return answer.trim();
+    if (lastError !== undefined) throw new AppError('codex', `codex reported an error: ${stripControl(lastError)}`);
+    return stderr.trim() || '<empty codex output>';
+  }
+  return stdout.trim() || stderr.trim() || '<empty codex output>';
+}
+
+/** Parsed events when stdout is JSONL of `{type: …}` objects; undefined for plain text. */
+function jsonlEvents(stdout: string): Array<Record<string, unknown>> | undefined {
+  const lines = stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (lines.length === 0) return undefined;
+  const first = tryJson(lines[0]!);
+  if (!isObject(first) || typeof first.type !== 'string') return undefined;
+  const out: Array<Record<string, unknown>> = [];
+  for (const l of lines) {
+    const e = tryJson(l);
+    if (isObject(e) && typeof e.type === 'string') out.push(e);
+  }
+  return out;
+}
+
+function tryJson(line: string): unknown {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
+
+function messageOf(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (isObject(v) && typeof v.message === 'string') return v.message;
+  return undefined;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Control characters removed, except newline and tab (as the original). */
+export function stripControl(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
+}
+
+const CHILD_ENV_NAMES = new Set(['PATH', 'HOME', 'USER', 'LANG', 'TZ', 'TMPDIR', 'TERM', 'NO_COLOR']);
+
+/**
+ * The child's environment: only PATH, HOME, USER, LANG, LC_*, TZ, TMPDIR, TERM, NO_COLOR from
+ * the parent, plus `extra` (CODEX_HOME, the account's own key). No other secret is inherited.
+ */
+export function codexChildEnv(parent: Record<string, string | undefined>, extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parent)) {
+    if (v === undefined) continue;
+    if (CHILD_ENV_NAMES.has(k) || k.startsWith('LC_')) env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+/** An error line keeps the end of the CLI's output (where the reason usually is). */
+const MAX_ERROR_DETAIL_CHARS = 2000;
+
+/**
+ * The reply of a finished run, or the error it stands for: timeout, abort, non-zero exit
+ * (`codex cli exited with code <c>: <output>`), or a failed `--json` turn.
+ */
+export function codexRunOutput(res: CodexRunResult, timeoutMs: number, aborted = false): string {
+  if (res.timedOut) throw new AppError('codex_timeout', `codex cli timed out after ${Math.round(timeoutMs / 1000)}s and was stopped`);
+  if (aborted) throw new AppError('codex_aborted', 'codex cli run was aborted and stopped');
+  if (res.exitCode !== 0) {
+    const code = res.exitCode ?? -1;
+    let detail = stripControl(res.stderr.trim() || res.stdout.trim()).trim();
+    if (detail.length > MAX_ERROR_DETAIL_CHARS) detail = `…${detail.slice(-MAX_ERROR_DETAIL_CHARS)}`;
+    throw new AppError('codex_exit', detail ? `codex cli exited with code ${code}: ${detail}` : `codex cli exited with code ${code}`);
+  }
+  return parseCodexOutput(res.stdout, res.stderr);
+}
