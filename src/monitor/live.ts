@@ -1,0 +1,111 @@
+// Live mode: redraws in place on the alternate screen with the cursor hidden, and restores the
+// terminal on every way out (q, Ctrl-C in raw mode, SIGINT, SIGTERM, a crash, a closed stdout).
+import { MonitorCollector, type MonitorConfig } from './collector.js';
+import { renderSnapshot } from './render.js';
+import { snapshotJson } from './json.js';
+
+export const ENTER_SCREEN = '\x1b[?1049h\x1b[?25l';
+export const LEAVE_SCREEN = '\x1b[?25h\x1b[?1049l';
+const HOME = '\x1b[H';
+const CLEAR_LINE = '\x1b[K';
+const CLEAR_BELOW = '\x1b[J';
+
+export interface LiveStreams {
+  stdout: NodeJS.WriteStream;
+  stdin: NodeJS.ReadStream;
+}
+
+function clip(line: string, cols: number | undefined): string {
+  if (!cols || cols < 10) return line;
+  const chars = [...line];
+  return chars.length > cols ? chars.slice(0, cols - 1).join('') + '…' : line;
+}
+
+export async function runLive(cfg: MonitorConfig, opts: { json: boolean }, io: LiveStreams = { stdout: process.stdout, stdin: process.stdin }): Promise<number> {
+  const collector = new MonitorCollector(cfg);
+  const { stdout, stdin } = io;
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  let screen = false;
+  let raw = false;
+
+  const restore = () => {
+    if (raw) {
+      raw = false;
+      try {
+        stdin.setRawMode(false);
+      } catch {
+        // stdin already gone
+      }
+      stdin.pause();
+    }
+    if (screen) {
+      screen = false;
+      try {
+        stdout.write(LEAVE_SCREEN);
+      } catch {
+        // stdout closed
+      }
+    }
+  };
+  const stop = () => {
+    stopped = true;
+    wake?.();
+  };
+  const onKey = (d: Buffer) => {
+    const s = d.toString('utf8');
+    if (s.includes('q') || s.includes('Q') || s.includes('\x03')) stop();
+  };
+  const onExit = () => restore();
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (stopped) return resolve();
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        wake = undefined;
+        resolve();
+      }
+      wake = done;
+    });
+
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('exit', onExit);
+  stdout.on('error', stop);
+  try {
+    if (!opts.json) {
+      stdout.write(ENTER_SCREEN);
+      screen = true;
+    }
+    if (stdin.isTTY) {
+      stdin.setRawMode(true);
+      raw = true;
+      stdin.on('data', onKey);
+      stdin.resume();
+    }
+    await collector.prime();
+    await sleep(Math.min(200, cfg.intervalMs));
+    while (!stopped) {
+      const snap = await collector.tick();
+      if (stopped) break;
+      if (opts.json) stdout.write(JSON.stringify(snapshotJson(snap)) + '\n');
+      else {
+        const cols = stdout.isTTY ? stdout.columns : undefined;
+        const width = Math.max(10, Math.min(60, (cols ?? 80) - 30));
+        const lines = renderSnapshot(snap, { live: true, sparkWidth: width });
+        stdout.write(HOME + lines.map((l) => clip(l, cols) + CLEAR_LINE).join('\n') + '\n' + CLEAR_BELOW);
+      }
+      await sleep(cfg.intervalMs);
+    }
+  } finally {
+    restore();
+    stdin.off('data', onKey);
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    process.off('exit', onExit);
+    stdout.off('error', stop);
+  }
+  if (!opts.json) stdout.write('monitor stopped\n');
+  return 0;
+}
