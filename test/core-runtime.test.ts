@@ -164,7 +164,7 @@ test('queued provider results are deferred: no assistant record until completeDe
     const r = await app.runtime.handle({ sessionId: 'q', text: 'hello', channel: 'telegram', chatId: '42' });
     assert.equal(r.deferred, true);
     assert.deepEqual(app.runtime.sessions.all('q').map((x) => x.role), ['user']);
-    app.runtime.completeDeferred({ sessionId: 'q', channel: 'telegram', chatId: '42', text: 'real answer', requestId: r.requestId });
+    await app.runtime.completeDeferred({ sessionId: 'q', channel: 'telegram', chatId: '42', text: 'real answer', requestId: r.requestId });
     assert.deepEqual(got, ['42:real answer']);
     assert.deepEqual(app.runtime.sessions.all('q').map((x) => x.content), ['hello', 'real answer']);
     await app.close();

@@ -13,32 +13,32 @@ function captureEvents(): { lines: string[]; restore: () => void } {
   return { lines, restore: () => setEventSink(prev) };
 }
 
-test('file names keep the original sanitisation (data compatibility)', () => {
+test('file names keep the original sanitisation (data compatibility)', async () => {
   assert.equal(sanitizeSessionId('telegram:12345'), 'telegram_12345');
   assert.equal(sanitizeSessionId('telegram:-100123'), 'telegram_-100123');
   assert.equal(sanitizeSessionId('whatsapp:1234@s.whatsapp.net'), 'whatsapp_1234_s_whatsapp_net');
   assert.equal(sanitizeSessionId('日本'), '__');
 });
 
-test('hostile session ids are rejected and nothing is written outside the folder', () => {
+test('hostile session ids are rejected and nothing is written outside the folder', async () => {
   const { dir, cleanup } = tempDir();
   try {
     const store = new SessionStore(join(dir, 'sessions'));
     const bad = ['', '../etc/passwd', 'a/b', 'a\\b', '..', 'x..y', 'tab\there', 'nl\n', '\u0000', 'x'.repeat(201), ' lead', 'trail '];
-    for (const id of bad) assert.throws(() => store.append(id, { role: 'user', content: 'x', timestamp: 't' }), /session id/, `id ${JSON.stringify(id)}`);
+    for (const id of bad) await assert.rejects(store.append(id, { role: 'user', content: 'x', timestamp: 't' }), /session id/, `id ${JSON.stringify(id)}`);
     assert.deepEqual(readdirSync(dir), []);
-    store.append('x'.repeat(200), { role: 'user', content: 'ok', timestamp: 't' });
+    await store.append('x'.repeat(200), { role: 'user', content: 'ok', timestamp: 't' });
     assert.equal(store.count('x'.repeat(200)), 1);
   } finally {
     cleanup();
   }
 });
 
-test('records are one compact {role, content, timestamp} per line, readable by the original', () => {
+test('records are one compact {role, content, timestamp} per line, readable by the original', async () => {
   const { dir, cleanup } = tempDir();
   try {
     const store = new SessionStore(dir);
-    store.append('telegram:1', { role: 'user', content: 'hi "there"\nnew line', timestamp: '2026-01-01T00:00:00+00:00' });
+    await store.append('telegram:1', { role: 'user', content: 'hi "there"\nnew line', timestamp: '2026-01-01T00:00:00+00:00' });
     const text = readFileSync(join(dir, 'telegram_1.jsonl'), 'utf8');
     assert.equal(text, '{"role":"user","content":"hi \\"there\\"\\nnew line","timestamp":"2026-01-01T00:00:00+00:00"}\n');
   } finally {
@@ -46,16 +46,16 @@ test('records are one compact {role, content, timestamp} per line, readable by t
   }
 });
 
-test('a torn or corrupt line is skipped with a warning, never fatal', () => {
+test('a torn or corrupt line is skipped with a warning, never fatal', async () => {
   const { dir, cleanup } = tempDir();
   const ev = captureEvents();
   try {
     const store = new SessionStore(dir);
-    store.append('s', { role: 'user', content: 'one', timestamp: 't1' });
+    await store.append('s', { role: 'user', content: 'one', timestamp: 't1' });
     appendFileSync(join(dir, 's.jsonl'), '{"role":"assistant","content":"tor'); // torn write, no newline
-    store.append('s', { role: 'assistant', content: 'two', timestamp: 't2' });
+    await store.append('s', { role: 'assistant', content: 'two', timestamp: 't2' });
     appendFileSync(join(dir, 's.jsonl'), 'garbage\n[1,2]\n{"role":5,"content":"x"}\n');
-    store.append('s', { role: 'user', content: 'three', timestamp: 't3' });
+    await store.append('s', { role: 'user', content: 'three', timestamp: 't3' });
     assert.deepEqual(store.all('s').map((r) => r.content), ['one', 'two', 'three']);
     assert.deepEqual(store.tail('s', 2).map((r) => r.content), ['two', 'three']);
     assert.ok(ev.lines.some((l) => l.includes('session_corrupt_line')));
@@ -65,7 +65,7 @@ test('a torn or corrupt line is skipped with a warning, never fatal', () => {
   }
 });
 
-test('tail reads from the end; count is incremental and survives an external append', () => {
+test('tail reads from the end; count is incremental and survives an external append', async () => {
   const { dir, cleanup } = tempDir();
   try {
     const store = new SessionStore(dir, { fsync: false });
@@ -74,7 +74,7 @@ test('tail reads from the end; count is incremental and survives an external app
     writeFileSync(join(dir, 'big.jsonl'), lines.join('\n') + '\n');
     assert.deepEqual(store.tail('big', 3).map((r) => r.content), ['m4997', 'm4998', 'm4999']);
     assert.equal(store.count('big'), 5000);
-    store.append('big', { role: 'user', content: 'm5000', timestamp: 't' });
+    await store.append('big', { role: 'user', content: 'm5000', timestamp: 't' });
     assert.equal(store.count('big'), 5001);
     appendFileSync(join(dir, 'big.jsonl'), JSON.stringify({ role: 'assistant', content: 'ext', timestamp: 't' }) + '\n');
     assert.equal(new SessionStore(dir).count('big'), 5002);
@@ -86,7 +86,7 @@ test('tail reads from the end; count is incremental and survives an external app
   }
 });
 
-test('readLastLines handles lines longer than the read chunk and files without trailing newline', () => {
+test('readLastLines handles lines longer than the read chunk and files without trailing newline', async () => {
   const { dir, cleanup } = tempDir();
   try {
     const f = join(dir, 'x.jsonl');
@@ -100,13 +100,13 @@ test('readLastLines handles lines longer than the read chunk and files without t
   }
 });
 
-test('a stale count index (file replaced by a shorter one) is rebuilt', () => {
+test('a stale count index (file replaced by a shorter one) is rebuilt', async () => {
   const { dir, cleanup } = tempDir();
   try {
     const store = new SessionStore(dir, { fsync: false });
     mkdirSync(join(dir, '.index'), { recursive: true });
     writeFileSync(join(dir, '.index', 's.json'), JSON.stringify({ size: 999999, lines: 12345 }));
-    store.append('s', { role: 'user', content: 'a', timestamp: 't' });
+    await store.append('s', { role: 'user', content: 'a', timestamp: 't' });
     assert.equal(store.count('s'), 1);
     writeFileSync(join(dir, '.index', 's.json'), 'not json');
     assert.equal(new SessionStore(dir).count('s'), 1);

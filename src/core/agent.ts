@@ -17,7 +17,7 @@ export interface AgentInput {
   approvals: ApprovalGate;
   request: ProviderRequest;
   toolContext: ToolContext;
-  persist(records: SessionRecord[]): void;
+  persist(records: SessionRecord[]): Promise<void>;
 }
 
 export interface AgentResult {
@@ -52,7 +52,7 @@ export async function runAgent(input: AgentInput): Promise<AgentResult> {
         messages.push({ role: 'tool', content: result, tool_call_id: call.id, name: call.name });
         records.push({ role: 'tool', content: result, timestamp: rfc3339Now(), kind: 'tool_result', tool_call_id: call.id, name: call.name });
       }
-      input.persist(records);
+      await input.persist(records);
       continue;
     }
 
@@ -64,7 +64,7 @@ export async function runAgent(input: AgentInput): Promise<AgentResult> {
     out.toolNames.push(action.name);
     const resultText = `[tool:${action.name} args=${action.args}]\n${result}`;
     messages.push({ role: 'assistant', content: command }, { role: 'system', content: resultText }, { role: 'user', content: TOOL_FOLLOW_UP });
-    input.persist([
+    await input.persist([
       { role: 'assistant', content: command, timestamp: rfc3339Now(), kind: 'tool_call' },
       { role: 'system', content: resultText, timestamp: rfc3339Now(), kind: 'tool_result' },
     ]);

@@ -86,8 +86,8 @@ export class Runtime {
   }
 
   /** Delivers a late answer: persisted to the session, then handed to the channels. */
-  completeDeferred(reply: DeferredReply): void {
-    this.sessions.append(reply.sessionId, { role: 'assistant', content: reply.text, timestamp: rfc3339Now(), request_id: reply.requestId, deferred: true });
+  async completeDeferred(reply: DeferredReply): Promise<void> {
+    await this.sessions.append(reply.sessionId, { role: 'assistant', content: reply.text, timestamp: rfc3339Now(), request_id: reply.requestId, deferred: true });
     this.bus.publish('out', reply.text);
     emitEvent('deferred_reply', { request_id: reply.requestId, session_id: reply.sessionId, channel: reply.channel ?? null, response_chars: codePoints(reply.text) });
     for (const fn of this.deferredListeners) fn(reply);
@@ -158,7 +158,7 @@ export class Runtime {
       const output = await this.tools.execute(name, args, this.toolContext(requestId, msg.sessionId, 'user', msg.signal));
       const response = `[tool:${name}]\n${output}`;
       const ts = rfc3339Now();
-      this.sessions.append(msg.sessionId, { role: 'user', content: command, timestamp: ts }, { role: 'assistant', content: response, timestamp: rfc3339Now() });
+      await this.sessions.append(msg.sessionId, { role: 'user', content: command, timestamp: ts }, { role: 'assistant', content: response, timestamp: rfc3339Now() });
       this.bus.publish('tool', `${name}:${args}`);
       this.bus.publish('tool_out', `${name}:${output}`);
       this.recordTurn(requestId, msg.sessionId, { ...base, path: 'tool', status: 'ok', response_chars: codePoints(response), error: null });
@@ -177,7 +177,7 @@ export class Runtime {
       history = this.sessions.tail(msg.sessionId, this.settings.historyWindow);
       historyTotal = this.sessions.count(msg.sessionId);
       // Persist the user's message first: a failing provider must not lose it.
-      this.sessions.append(msg.sessionId, { role: 'user', content: msg.text, timestamp: rfc3339Now(), request_id: requestId });
+      await this.sessions.append(msg.sessionId, { role: 'user', content: msg.text, timestamp: rfc3339Now(), request_id: requestId });
     } catch (err) {
       const e = err instanceof ValidationError ? err : new AppError('session', `failed loading session history: ${errorChain(err)}`, { cause: err });
       return this.fail(requestId, msg.sessionId, 'provider', e, { attempts: 0, latency_ms: null, user_chars: userChars, tool_name: null });
@@ -201,7 +201,7 @@ export class Runtime {
         toolContext: this.toolContext(requestId, msg.sessionId, 'assistant', msg.signal),
         persist: (records) => this.sessions.append(msg.sessionId, ...records),
       });
-      if (!result.queued) this.sessions.append(msg.sessionId, { role: 'assistant', content: result.content, timestamp: rfc3339Now() });
+      if (!result.queued) await this.sessions.append(msg.sessionId, { role: 'assistant', content: result.content, timestamp: rfc3339Now() });
       this.bus.publish('out', result.content);
       this.recordTurn(requestId, msg.sessionId, {
         path: 'provider',

@@ -1,6 +1,7 @@
 // Append-only JSON Lines files: durable appends and reading the last N lines from the end of
 // the file, so the cost of a read does not grow with the file.
 import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** Appends one JSON value as a line. `fsync` makes it survive a power cut (default true). */
@@ -25,6 +26,38 @@ export function appendLines(path: string, values: unknown[], options: { fsync?: 
     return { before: prefix ? -1 : size, after: size + bytes.length };
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Async append (the fdatasync runs on libuv's pool, so a slow disk does not stall other
+ * sessions' turns on the event loop). Same torn-line repair as appendLines.
+ */
+export async function appendLinesAsync(path: string, values: unknown[], options: { fsync?: boolean } = {}): Promise<{ before: number; after: number }> {
+  if (values.length === 0) return { before: -1, after: -1 };
+  const text = values.map((v) => JSON.stringify(v)).join('\n') + '\n';
+  let fh;
+  try {
+    fh = await open(path, 'a+', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await mkdir(dirname(path), { recursive: true });
+    fh = await open(path, 'a+', 0o600);
+  }
+  try {
+    const size = (await fh.stat()).size;
+    let prefix = '';
+    if (size > 0) {
+      const b = Buffer.alloc(1);
+      await fh.read(b, 0, 1, size - 1);
+      if (b[0] !== 0x0a) prefix = '\n';
+    }
+    const bytes = Buffer.from(prefix + text);
+    await fh.write(bytes);
+    if (options.fsync !== false) await fh.datasync();
+    return { before: prefix ? -1 : size, after: size + bytes.length };
+  } finally {
+    await fh.close();
   }
 }
 

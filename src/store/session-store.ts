@@ -3,7 +3,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { emitEvent } from '../observe/events.js';
-import { appendLines, countLines, readLastLines } from './jsonl.js';
+import { appendLinesAsync, countLines, readLastLines } from './jsonl.js';
 import { sanitizeSessionId, validateSessionId } from './session-id.js';
 import { writeJsonAtomic } from './atomic-file.js';
 
@@ -31,9 +31,10 @@ export class SessionStore {
     return join(this.dir, `${sanitizeSessionId(sessionId)}.jsonl`);
   }
 
-  append(sessionId: string, ...records: SessionRecord[]): void {
+  /** Appends records durably (fdatasync unless disabled); resolves once they are on disk. */
+  async append(sessionId: string, ...records: SessionRecord[]): Promise<void> {
     const path = this.pathFor(sessionId);
-    const { before, after } = appendLines(path, records, { fsync: this.options.fsync !== false });
+    const { before, after } = await appendLinesAsync(path, records, { fsync: this.options.fsync !== false });
     // Keep the line count current without re-reading what we just wrote.
     const cached = this.counts.get(path);
     if (cached && cached.size === before) this.counts.set(path, { size: after, lines: cached.lines + records.length });
