@@ -218,6 +218,16 @@ export function parseCodexOutput(stdout: string, stderr: string): string {
   return stdout.trim() || stderr.trim() || '<empty codex output>';
 }
 
+/** The message of a `--json` run's `turn.failed`/`error` event, if stdout has one. */
+function jsonFailure(stdout: string): string | undefined {
+  let msg: string | undefined;
+  for (const e of jsonlEvents(stdout) ?? []) {
+    if (e.type === 'turn.failed') msg = messageOf(e.error) ?? msg;
+    else if (e.type === 'error' && msg === undefined && typeof e.message === 'string') msg = e.message;
+  }
+  return msg;
+}
+
 /** Parsed events when stdout is JSONL of `{type: …}` objects; undefined for plain text. */
 function jsonlEvents(stdout: string): Array<Record<string, unknown>> | undefined {
   const lines = stdout.split('\n').map((l) => l.trim()).filter(Boolean);
@@ -284,7 +294,7 @@ export function codexRunOutput(res: CodexRunResult, timeoutMs: number, aborted =
   if (aborted) throw new AppError('codex_aborted', 'codex cli run was aborted and stopped');
   if (res.exitCode !== 0) {
     const code = res.exitCode ?? -1;
-    let detail = stripControl(res.stderr.trim() || res.stdout.trim()).trim();
+    let detail = stripControl(jsonFailure(res.stdout) ?? (res.stderr.trim() || res.stdout.trim())).trim();
     if (detail.length > MAX_ERROR_DETAIL_CHARS) detail = `…${detail.slice(-MAX_ERROR_DETAIL_CHARS)}`;
     throw new AppError('codex_exit', detail ? `codex cli exited with code ${code}: ${detail}` : `codex cli exited with code ${code}`);
   }

@@ -54,7 +54,7 @@ export function parseRetryAfter(get: (name: string) => string | null | undefined
 }
 
 function cap(ms: number): number | undefined {
-  if (!Number.isFinite(ms)) return undefined;
+  if (Number.isNaN(ms)) return undefined;
   return Math.min(Math.max(Math.round(ms), 0), MAX_RETRY_AFTER_MS);
 }
 

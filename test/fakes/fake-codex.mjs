@@ -1,14 +1,36 @@
 #!/usr/bin/env node
 // Fake `codex` executable for tests. Behaviour is chosen by environment variables:
 //   FAKE_CODEX_MODE = answer (default) | fail | hang | not-logged-in | echo-env | slow
+//                   | json (JSONL events, `codex exec --json` style) | json-fail (error + turn.failed, exit 1)
+//                   | hang-tree (hangs with a sleeping grandchild in its process group)
+//                   | hang-stubborn (hangs and ignores SIGTERM; only SIGKILL stops it)
 //   FAKE_CODEX_REPLY = text to print for `answer` (default: "fake codex saw: <prompt>")
+//   FAKE_CODEX_SCRIPT = JSON file holding an array of replies: invocation n prints reply n
+//                       (the last one repeats); the counter lives in `<file>.count`
 //   FAKE_CODEX_LOG = file to append one JSON line per invocation {argv, stdin, env keys, pid}
 //   FAKE_CODEX_DELAY_MS = delay before answering (slow mode, default 300)
+// A runner that passes only a minimal env to its child (no FAKE_CODEX_*) can give the same
+// settings in `$CODEX_HOME/fake-codex.json` as {mode, reply, script, log, delay_ms, show_env};
+// environment variables win over the file.
 // `--version` prints `codex-cli 0.0.0-fake`; `login status` answers by mode.
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+
+let fileConfig = {};
+if (process.env.CODEX_HOME) {
+  try {
+    fileConfig = JSON.parse(readFileSync(join(process.env.CODEX_HOME, 'fake-codex.json'), 'utf8'));
+  } catch {
+    fileConfig = {};
+  }
+}
+const opt = (envName, key) => process.env[envName] ?? (fileConfig[key] === undefined ? undefined : String(fileConfig[key]));
 
 const argv = process.argv.slice(2);
-const mode = process.env.FAKE_CODEX_MODE ?? 'answer';
+const mode = opt('FAKE_CODEX_MODE', 'mode') ?? 'answer';
+const logFile = opt('FAKE_CODEX_LOG', 'log');
+const showEnv = opt('FAKE_CODEX_SHOW_ENV', 'show_env');
 
 function readStdin() {
   try {
@@ -19,7 +41,24 @@ function readStdin() {
 }
 
 function log(entry) {
-  if (process.env.FAKE_CODEX_LOG) appendFileSync(process.env.FAKE_CODEX_LOG, JSON.stringify(entry) + '\n');
+  if (logFile) appendFileSync(logFile, JSON.stringify(entry) + '\n');
+}
+
+/** The reply for this invocation: the script's next entry, FAKE_CODEX_REPLY, or an echo. */
+function replyFor(prompt) {
+  const script = opt('FAKE_CODEX_SCRIPT', 'script');
+  if (script) {
+    const replies = JSON.parse(readFileSync(script, 'utf8'));
+    let n = 0;
+    try {
+      n = Number(readFileSync(`${script}.count`, 'utf8')) || 0;
+    } catch {
+      n = 0;
+    }
+    writeFileSync(`${script}.count`, String(n + 1));
+    return replies[Math.min(n, replies.length - 1)];
+  }
+  return opt('FAKE_CODEX_REPLY', 'reply') ?? `fake codex saw: ${prompt.trim().split('\n').slice(-1)[0]}`;
 }
 
 if (argv[0] === '--version') {
@@ -40,8 +79,16 @@ if (argv[0] === '--version') {
   const stdin = process.stdin.isTTY ? '' : readStdin();
   const promptArg = argv.length && !argv[argv.length - 1].startsWith('-') && argv[argv.length - 1] !== 'exec' ? argv[argv.length - 1] : '';
   const prompt = stdin || promptArg;
-  log({ argv, stdin, pid: process.pid, env: Object.keys(process.env).sort(), codex_home: process.env.CODEX_HOME ?? null, env_values: process.env.FAKE_CODEX_SHOW_ENV ? Object.fromEntries(process.env.FAKE_CODEX_SHOW_ENV.split(',').map((k) => [k, process.env[k] ?? null])) : undefined });
-  if (mode === 'hang') {
+  const entry = { argv, stdin, pid: process.pid, env: Object.keys(process.env).sort(), codex_home: process.env.CODEX_HOME ?? null, env_values: showEnv ? Object.fromEntries(showEnv.split(',').map((k) => [k, process.env[k] ?? null])) : undefined };
+  if (mode === 'hang-tree') {
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    entry.grandchild_pid = child.pid;
+  }
+  log(entry);
+  if (mode === 'hang' || mode === 'hang-tree') {
+    setInterval(() => {}, 1000);
+  } else if (mode === 'hang-stubborn') {
+    process.on('SIGTERM', () => {});
     setInterval(() => {}, 1000);
   } else if (mode === 'fail') {
     process.stderr.write('fake codex: model refused\n');
@@ -49,9 +96,21 @@ if (argv[0] === '--version') {
   } else if (mode === 'not-logged-in') {
     process.stderr.write('Not logged in\n');
     process.exit(1);
+  } else if (mode === 'json') {
+    const events = [
+      { type: 'thread.started', thread_id: 'fake-thread' },
+      { type: 'turn.started' },
+      { type: 'item.completed', item: { id: 'item_0', type: 'agent_message', text: replyFor(prompt) } },
+      { type: 'turn.completed', usage: { input_tokens: 1, output_tokens: 1 } },
+    ];
+    process.stdout.write(events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  } else if (mode === 'json-fail') {
+    process.stdout.write(JSON.stringify({ type: 'error', message: 'unexpected status 401 Unauthorized: injected failure' }) + '\n');
+    process.stdout.write(JSON.stringify({ type: 'turn.failed', error: { message: 'unexpected status 401 Unauthorized: injected failure' } }) + '\n');
+    process.exit(1);
   } else {
-    const answer = () => process.stdout.write((process.env.FAKE_CODEX_REPLY ?? `fake codex saw: ${prompt.trim().split('\n').slice(-1)[0]}`) + '\n');
-    if (mode === 'slow') setTimeout(answer, Number(process.env.FAKE_CODEX_DELAY_MS ?? 300));
+    const answer = () => process.stdout.write(replyFor(prompt) + '\n');
+    if (mode === 'slow') setTimeout(answer, Number(opt('FAKE_CODEX_DELAY_MS', 'delay_ms') ?? 300));
     else answer();
   }
 }
