@@ -1,4 +1,4 @@
-// Pulse settings: approvals, auto-allowed actions, notifications.
+// Pulse settings: approvals, auto-allowed actions, notifications, scheduler and health checks.
 import type { EnvReader } from './env-reader.js';
 
 export interface PulseSettings {
@@ -7,8 +7,15 @@ export interface PulseSettings {
   approvalTtlSecs: number;
   /** Where Pulse notifies the operator, e.g. `telegram:<chat id>`. */
   notify: string[];
-  /** Scheduler tick granularity inside `serve`. */
+  /**
+   * Longest the `serve` scheduler sleeps before re-reading the state file (it also wakes at
+   * the next due time and when the file changes). Default 30 s.
+   */
   tickMs: number;
+  /** Lets HTTP health checks (and approved HTTP calls) reach loopback/private hosts. Default false. */
+  allowPrivateHealthchecks: boolean;
+  /** Bound on the model's OODA assessment; the rule is used when it passes. Default 20 s. */
+  assessTimeoutSecs: number;
 }
 
 export function loadPulseSettings(r: EnvReader): PulseSettings {
@@ -16,6 +23,8 @@ export function loadPulseSettings(r: EnvReader): PulseSettings {
     autoAllowActions: r.csv('RUSTY_PINCH_PULSE_AUTO_ALLOW_ACTIONS').map((s) => s.toLowerCase()),
     approvalTtlSecs: r.int('RUSTY_PINCH_PULSE_APPROVAL_TTL_SECS', 3600, { min: 1 }),
     notify: r.csv('RUSTY_PINCH_PULSE_NOTIFY'),
-    tickMs: r.int('RUSTY_PINCH_PULSE_TICK_MS', 1000, { min: 10, max: 600_000 }),
+    tickMs: r.int('RUSTY_PINCH_PULSE_TICK_MS', 30_000, { min: 10, max: 600_000 }),
+    allowPrivateHealthchecks: r.bool('RUSTY_PINCH_PULSE_HEALTHCHECK_ALLOW_PRIVATE', false),
+    assessTimeoutSecs: r.int('RUSTY_PINCH_PULSE_ASSESS_TIMEOUT_SECS', 20, { min: 1, max: 600 }),
   };
 }

@@ -1,0 +1,133 @@
+// Job definitions: id and URL validation (the original's messages), default jobs, HTTP
+// health-check specs, and action names for listings.
+import type { JobAction, JobSnapshot } from './types.js';
+
+export class PulseError extends Error {
+  constructor(message: string, readonly kind: 'invalid' | 'not_found' | 'expired' = 'invalid') {
+    super(message);
+    this.name = 'PulseError';
+  }
+}
+
+export interface JobSpec {
+  id: string;
+  interval_secs: number;
+  action: JobAction;
+  enabled: boolean;
+}
+
+export const HEARTBEAT_JOB = 'runtime-heartbeat';
+export const CODEX_HEALTH_JOB = 'codex-healthcheck';
+export const CODEX_DRAIN_JOB = 'codex-drain-queue';
+
+/** Default jobs, registered on every start (codex ones only when codex is enabled). */
+export function defaultJobs(codexEnabled: boolean): JobSpec[] {
+  const jobs: JobSpec[] = [{ id: HEARTBEAT_JOB, interval_secs: 60, action: { emit_log: { message: 'pulse heartbeat' } }, enabled: true }];
+  if (codexEnabled) {
+    jobs.push({ id: CODEX_HEALTH_JOB, interval_secs: 120, action: 'codex_health_check', enabled: true });
+    jobs.push({ id: CODEX_DRAIN_JOB, interval_secs: 30, action: 'codex_drain_queue_one', enabled: true });
+  }
+  return jobs;
+}
+
+/** Trimmed, validated job id (`a-z0-9_-`). */
+export function validateJobId(raw: string): string {
+  const id = raw.trim();
+  if (!id) throw new PulseError('pulse job id is empty');
+  if (!/^[a-z0-9_-]+$/.test(id)) throw new PulseError(`invalid pulse job id '${id}'. allowed: a-z, 0-9, '_' and '-'`);
+  return id;
+}
+
+export function isCodexAction(action: JobAction): boolean {
+  return action === 'codex_health_check' || action === 'codex_drain_queue_one';
+}
+
+/**
+ * Validates a health-check URL. Hosts are checked after WHATWG parsing (so `#@`, decimal and
+ * mapped IPv6 tricks resolve to the real host); private hosts pass only when `allowPrivate`.
+ */
+export function validateHealthcheckUrl(raw: string, allowPrivate: boolean): string {
+  const url = raw.trim();
+  if (!url) throw new PulseError('healthcheck url is empty');
+  if (!url.startsWith('http://') && !url.startsWith('https://')) throw new PulseError('healthcheck url must start with http:// or https://');
+  if (/[\s\u0000-\u001f\u007f]/u.test(url)) throw new PulseError('healthcheck url contains invalid characters');
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    throw new PulseError('failed parsing healthcheck host');
+  }
+  if (!host) throw new PulseError('failed parsing healthcheck host');
+  if (!allowPrivate && isPrivateHost(host)) {
+    throw new PulseError(`healthcheck url host '${host}' is blocked by sandbox policy (set RUSTY_PINCH_PULSE_HEALTHCHECK_ALLOW_PRIVATE=true to check local services)`);
+  }
+  return url;
+}
+
+/** Loopback, private, link-local, CGNAT, unspecified and `.local` hosts. */
+export function isPrivateHost(hostname: string): boolean {
+  let h = hostname.toLowerCase();
+  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
+  if (h === 'localhost' || h.endsWith('.localhost') || h.endsWith('.local')) return true;
+  if (h.includes(':')) {
+    if (h === '::1' || h === '::') return true;
+    if (/^f[cd][0-9a-f]{2}:/.test(h) || /^fe[89ab][0-9a-f]:/.test(h)) return true;
+    const mapped = /^::ffff:(.+)$/.exec(h);
+    if (mapped?.[1]) return mapped[1].includes('.') ? isPrivateHost(mapped[1]) : true;
+    return false;
+  }
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(h);
+  if (!m) return false;
+  const [a, b] = [Number(m[1]), Number(m[2])];
+  return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+}
+
+export function httpHealthcheckSpec(input: { id: string; intervalSecs: number; url: string; expectedStatus: number; timeoutSecs: number; enabled: boolean; allowPrivate: boolean }): JobSpec {
+  if (!Number.isInteger(input.expectedStatus) || input.expectedStatus < 100 || input.expectedStatus > 599) {
+    throw new PulseError(`expected_status must be in HTTP range 100-599, got ${input.expectedStatus}`);
+  }
+  const id = validateJobId(input.id);
+  const url = validateHealthcheckUrl(input.url, input.allowPrivate);
+  return {
+    id,
+    interval_secs: Math.max(1, Math.floor(input.intervalSecs)),
+    action: { http_health_check: { url, expected_status: input.expectedStatus, timeout_secs: Math.max(1, Math.floor(input.timeoutSecs)) } },
+    enabled: input.enabled,
+  };
+}
+
+/** A fresh job snapshot: first due one interval from `nowMs` (never immediately). */
+export function newJob(spec: JobSpec, nowMs: number): JobSnapshot {
+  if (!Number.isInteger(spec.interval_secs) || spec.interval_secs < 1) throw new PulseError('pulse job interval must be >= 1 second');
+  return {
+    id: validateJobId(spec.id),
+    interval_secs: spec.interval_secs,
+    action: spec.action,
+    enabled: spec.enabled,
+    runs: 0,
+    next_due_at: iso(nowMs + spec.interval_secs * 1000),
+    last_run_at: null,
+    last_status: null,
+    last_message: null,
+    history: [],
+  };
+}
+
+/** Decodes a job action from a state file; undefined when unknown. */
+export function decodeAction(v: unknown): JobAction | undefined {
+  if (v === 'codex_health_check' || v === 'codex_drain_queue_one') return v;
+  if (!v || typeof v !== 'object') return undefined;
+  const o = v as Record<string, unknown>;
+  const log = o.emit_log as Record<string, unknown> | undefined;
+  if (log && typeof log.message === 'string') return { emit_log: { message: log.message } };
+  const hc = o.http_health_check as Record<string, unknown> | undefined;
+  if (hc && typeof hc.url === 'string' && typeof hc.expected_status === 'number' && typeof hc.timeout_secs === 'number') {
+    return { http_health_check: { url: hc.url, expected_status: hc.expected_status, timeout_secs: Math.max(1, hc.timeout_secs) } };
+  }
+  return undefined;
+}
+
+/** RFC 3339 with `+00:00`, as the original's chrono output. */
+export function iso(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', '+00:00');
+}

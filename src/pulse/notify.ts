@@ -1,0 +1,64 @@
+// Operator notifications: recorded in the state (bounded), delivered to every
+// RUSTY_PINCH_PULSE_NOTIFY target through the injected notify callback. A process without
+// channels leaves them pending; `serve` delivers pending ones when it wakes.
+import { randomBytes } from 'node:crypto';
+import { emitEvent } from '../observe/index.js';
+import { PulseError, iso } from './jobs.js';
+import { MAX_NOTIFICATIONS } from './state-store.js';
+import type { PulseService } from './service.js';
+import type { Notification } from './types.js';
+
+/** Records and sends `text` to every configured target; returns a summary line. */
+export async function deliverNotification(svc: PulseService, text: string): Promise<string> {
+  const targets = svc.settings.notify;
+  if (targets.length === 0) {
+    emitEvent('pulse_notify', { status: 'no_target', text });
+    throw new PulseError('no notification target configured (set RUSTY_PINCH_PULSE_NOTIFY, e.g. telegram:<chat id>)');
+  }
+  const created = await svc.mutate((s) => {
+    const out: Notification[] = targets.map((target) => ({ id: `pn-${randomBytes(6).toString('hex')}`, created_at: iso(svc.now()), target, text, status: 'pending' }));
+    s.notifications.push(...out);
+    if (s.notifications.length > MAX_NOTIFICATIONS) s.notifications.splice(0, s.notifications.length - MAX_NOTIFICATIONS);
+    return out;
+  });
+  const results = await send(svc, created);
+  return results.map((n) => `${n.target}: ${n.status}${n.error ? ` (${n.error})` : ''}`).join('; ');
+}
+
+/** Delivers notifications left pending by processes without channels. */
+export async function flushPendingNotifications(svc: PulseService): Promise<number> {
+  if (!svc.callbacks.notify) return 0;
+  const pending = svc.store.read().notifications.filter((n) => n.status === 'pending');
+  if (pending.length === 0) return 0;
+  await send(svc, pending);
+  return pending.length;
+}
+
+async function send(svc: PulseService, items: Notification[]): Promise<Notification[]> {
+  const notify = svc.callbacks.notify;
+  const done: Notification[] = [];
+  for (const n of items) {
+    if (!notify) {
+      emitEvent('pulse_notify', { id: n.id, target: n.target, status: 'pending', text: n.text });
+      done.push(n);
+      continue;
+    }
+    try {
+      await notify(n.target, n.text);
+      done.push({ ...n, status: 'sent' });
+    } catch (err) {
+      done.push({ ...n, status: 'failed', error: (err as Error).message || String(err) });
+    }
+    const d = done[done.length - 1] as Notification;
+    emitEvent('pulse_notify', { id: d.id, target: d.target, status: d.status, text: d.text, ...(d.error ? { error: d.error } : {}) });
+  }
+  if (notify) {
+    await svc.mutate((s) => {
+      for (const d of done) {
+        const rec = s.notifications.find((x) => x.id === d.id);
+        if (rec) Object.assign(rec, d);
+      }
+    });
+  }
+  return done;
+}
