@@ -15,6 +15,8 @@ export interface CodexSettings {
   cliArgs: string[];
   promptFlag: string;
   modelFlag: string;
+  /** `stdin` (default): the prompt goes on stdin; `arg`: on argv, as the original (visible in /proc). */
+  promptMode: 'stdin' | 'arg';
   /** Model passed to the CLI: RUSTY_PINCH_CODEX_MODEL, else RUSTY_PINCH_MODEL when provider is codex. */
   model: string | undefined;
   timeoutSecs: number;
@@ -42,6 +44,33 @@ export function parseCodexAccounts(raw: string | undefined, defaults: { maxReque
   return out;
 }
 
+/** Account ids name a directory (`<home root>/<id>`), so they must be a safe file name. */
+export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * Beyond the original: an id that is not a safe directory name, or a duplicate id (the original
+ * kept both, sharing one quota name), is dropped with an issue that doctor reports; the first
+ * entry with an id wins. If nothing is left, the implicit `default` account is used.
+ */
+function checkAccounts(r: EnvReader, accounts: CodexAccountConfig[], maxRequests: number): CodexAccountConfig[] {
+  const raw = r.raw('RUSTY_PINCH_CODEX_ACCOUNTS') ?? '';
+  const seen = new Set<string>();
+  const out: CodexAccountConfig[] = [];
+  for (const a of accounts) {
+    if (!ACCOUNT_ID_PATTERN.test(a.id)) {
+      r.issue('RUSTY_PINCH_CODEX_ACCOUNTS', raw, `account id '${a.id}' is not allowed (letters, digits, '.', '_', '-'; at most 64); entry ignored`, 'entry skipped');
+      continue;
+    }
+    if (seen.has(a.id)) {
+      r.issue('RUSTY_PINCH_CODEX_ACCOUNTS', raw, `duplicate account id '${a.id}'; only the first entry is used`, 'first entry');
+      continue;
+    }
+    seen.add(a.id);
+    out.push(a);
+  }
+  return out.length ? out : parseCodexAccounts(undefined, { maxRequests, apiKeyEnv: r.str('RUSTY_PINCH_CODEX_ACCOUNT_API_KEY_ENV'), model: r.str('RUSTY_PINCH_CODEX_ACCOUNT_MODEL') });
+}
+
 export function loadCodexSettings(r: EnvReader, provider: string, model: string, workspace: string, cwd: string): CodexSettings {
   const maxRequests = r.int('RUSTY_PINCH_CODEX_ACCOUNT_MAX_REQUESTS', 200, { min: 1 });
   const hcArgs = r.args('RUSTY_PINCH_CODEX_HEALTHCHECK_ARGS', ['--version']);
@@ -52,6 +81,7 @@ export function loadCodexSettings(r: EnvReader, provider: string, model: string,
     cliArgs: r.args('RUSTY_PINCH_CODEX_CLI_ARGS', ['exec', '--skip-git-repo-check']),
     promptFlag: r.strKeepEmpty('RUSTY_PINCH_CODEX_PROMPT_FLAG', ''),
     modelFlag: r.strKeepEmpty('RUSTY_PINCH_CODEX_MODEL_FLAG', '--model'),
+    promptMode: r.oneOf('RUSTY_PINCH_CODEX_PROMPT_MODE', ['stdin', 'arg'] as const, 'stdin'),
     model: r.str('RUSTY_PINCH_CODEX_MODEL') ?? (provider === 'codex' && model ? model : undefined),
     timeoutSecs: r.int('RUSTY_PINCH_CODEX_TIMEOUT_SECS', 120, { min: 1, max: 86_400 }),
     queueCapacity: r.int('RUSTY_PINCH_CODEX_QUEUE_CAPACITY', 256, { min: 1, max: 100_000 }),
@@ -59,11 +89,11 @@ export function loadCodexSettings(r: EnvReader, provider: string, model: string,
     rateWindowSecs: r.int('RUSTY_PINCH_CODEX_RATE_WINDOW_SECS', 3600, { min: 1 }),
     healthcheckIntervalSecs: r.int('RUSTY_PINCH_CODEX_HEALTHCHECK_INTERVAL_SECS', 300, { min: 1 }),
     healthcheckArgs: hcArgs.length ? hcArgs : ['--version'],
-    accounts: parseCodexAccounts(r.raw('RUSTY_PINCH_CODEX_ACCOUNTS'), {
+    accounts: checkAccounts(r, parseCodexAccounts(r.raw('RUSTY_PINCH_CODEX_ACCOUNTS'), {
       maxRequests,
       apiKeyEnv: r.str('RUSTY_PINCH_CODEX_ACCOUNT_API_KEY_ENV'),
       model: r.str('RUSTY_PINCH_CODEX_ACCOUNT_MODEL'),
-    }),
+    }), maxRequests),
     homeRoot: homeRoot ? resolve(cwd, homeRoot) : resolve(workspace, 'codex-homes'),
   };
 }

@@ -1,0 +1,321 @@
+// CodexPool: the account pool behind the Codex provider and the `codex` CLI. submit() runs a
+// task now or queues it; drainOne() runs the queue head; every decision is made on the state
+// file under its lock, and the CLI runs (minutes) happen outside it with a reserved use.
+import { AppError, ConfigError, ValidationError } from '../core/errors.js';
+import { rfc3339 } from '../core/time.js';
+import { emitEvent } from '../observe/index.js';
+import { runCodexProcess, type CodexExecutor } from '../providers/index.js';
+import type { CodexAccountConfig, Settings } from '../config/index.js';
+import type { Telemetry } from '../store/index.js';
+import { checkAccount, type CodexRunner } from './health.js';
+import { applyOutcome, runOnAccount, type RunOutcome } from './execute.js';
+import { guardReason, nextCapacityAt, normalizeAccounts, pickAccount, views, type GuardReason } from './rate.js';
+import { StateFile, type PoolState, type QueuedTask } from './state.js';
+import { deliverResult, friendlyFailure, type TaskDoneHook } from './deliver.js';
+import { recoverRunning, trackInflight, untrackInflight } from './recover.js';
+import { PoolTelemetry } from './pool-telemetry.js';
+
+/** A queued task that fails this many times is dropped and its chat told. */
+export const MAX_TASK_ATTEMPTS = 3;
+
+export interface CodexPoolDeps {
+  /** Runs the CLI (default: runCodexProcess). Tests swap in fakes. */
+  runner?: CodexRunner;
+  /** Wall clock in epoch ms for windows, health intervals and timestamps (default Date.now). */
+  clock?: () => number;
+  /** Called when a queued task finished (answer or final failure); default: session + outbox. */
+  onTaskDone?: TaskDoneHook;
+  /** Where the `codex` telemetry section goes; default: an own Telemetry flushed after each call. */
+  telemetry?: Telemetry;
+}
+
+export interface TaskInput {
+  prompt: string;
+  purpose: string;
+  requestId?: string;
+  sessionId?: string;
+  origin?: { channel?: string; chatId?: string };
+  signal?: AbortSignal;
+}
+
+export type GenerateResult =
+  | { status: 'executed'; task_id: number; account_id: string; latency_ms: number; output: string }
+  | { status: 'queued'; task_id: number; queue_depth: number; reason: string };
+
+export type DrainResult =
+  | { status: 'noop'; message: string }
+  | { status: 'executed'; task_id: number; account_id: string; latency_ms: number; output: string }
+  | { status: 'error'; message: string };
+
+export const DRAIN_NOOP: DrainResult = { status: 'noop', message: 'queue is empty or throttled by rate-limit guard' };
+
+type Reserved = { task: QueuedTask; account: CodexAccountConfig; reservedAt: number };
+
+export class CodexPool implements CodexExecutor {
+  readonly settings: Settings;
+  readonly clock: () => number;
+  private readonly file: StateFile;
+  private readonly runner: CodexRunner;
+  private readonly onTaskDone: TaskDoneHook | undefined;
+  private readonly telemetry: PoolTelemetry;
+  private readonly workListeners = new Set<() => void>();
+
+  constructor(settings: Settings, deps: CodexPoolDeps = {}) {
+    this.settings = settings;
+    this.clock = deps.clock ?? Date.now;
+    this.file = new StateFile(settings.workspace);
+    this.runner = deps.runner ?? runCodexProcess;
+    this.onTaskDone = deps.onTaskDone;
+    this.telemetry = new PoolTelemetry(settings, deps.telemetry);
+  }
+
+  get enabled(): boolean {
+    return this.settings.codex.enabled;
+  }
+
+  get statePath(): string {
+    return this.file.path;
+  }
+
+  /** Wakes a drainer when work was queued (in this process). */
+  onWork(fn: () => void): () => void {
+    this.workListeners.add(fn);
+    return () => this.workListeners.delete(fn);
+  }
+
+  /** CodexExecutor: run now, or queue (the answer then goes to the task's chat when it runs). */
+  async submit(task: Parameters<CodexExecutor['submit']>[0]): ReturnType<CodexExecutor['submit']> {
+    const r = await this.generate({ ...task, origin: task.origin });
+    return r.status === 'executed'
+      ? { status: 'executed', output: r.output, latencyMs: r.latency_ms, accountId: r.account_id }
+      : { status: 'queued', taskId: String(r.task_id), queueDepth: r.queue_depth, reason: r.reason };
+  }
+
+  /** The original's submit, with the `codex generate` JSON shape. */
+  async generate(input: TaskInput): Promise<GenerateResult> {
+    this.assertEnabled();
+    const prompt = input.prompt.trim();
+    if (!prompt) throw new ValidationError('codex prompt is empty');
+    await this.tickHealth(false);
+    const now = this.clock();
+    const cap = this.settings.codex.queueCapacity;
+    const decision = await this.update((s) => {
+      const id = s.next_task_id++;
+      if (s.queue.length >= cap) return { kind: 'full' as const, len: s.queue.length };
+      const task: QueuedTask = {
+        id,
+        purpose: input.purpose.trim() || 'general',
+        prompt,
+        queued_at: rfc3339(new Date(now)),
+        queued_at_ms: now,
+        attempts: 0,
+        last_error: null,
+        request_id: input.requestId ?? null,
+        session_id: input.sessionId ?? null,
+        channel: input.origin?.channel ?? null,
+        chat_id: input.origin?.chatId ?? null,
+      };
+      // Strict FIFO as the original: new work waits behind older work (a drainer runs it next).
+      const reason: GuardReason | 'queue_backpressure' | null = s.queue.length > 0 ? 'queue_backpressure' : this.guard(s);
+      const picked = reason ? undefined : this.reserve(s, task, now, 'direct');
+      if (!picked) {
+        s.queue.push(task);
+        return { kind: 'queued' as const, id, depth: s.queue.length, reason: reason ?? 'no_healthy_accounts' };
+      }
+      return { kind: 'run' as const, ...picked };
+    });
+    if (decision.kind === 'full') {
+      await this.telemetry.flush();
+      throw new AppError('codex', `codex queue is full (${decision.len}/${cap})`, { hint: 'Run `rusty-pinch serve` (it drains the queue) or `rusty-pinch codex drain-one`.' });
+    }
+    if (decision.kind === 'queued') {
+      emitEvent('codex_task_queued', { task_id: decision.id, queue_depth: decision.depth, reason: decision.reason });
+      for (const fn of this.workListeners) fn();
+      await this.telemetry.flush();
+      return { status: 'queued', task_id: decision.id, queue_depth: decision.depth, reason: decision.reason };
+    }
+    const outcome = await this.run(decision, input.signal);
+    await this.finish(decision, outcome, 'direct');
+    await this.telemetry.flush();
+    if (!outcome.ok) {
+      throw new AppError('codex', `codex task ${decision.task.id} failed on account '${decision.account.id}': ${outcome.message}`, { hint: outcome.hint });
+    }
+    return { status: 'executed', task_id: decision.task.id, account_id: decision.account.id, latency_ms: outcome.latencyMs, output: outcome.output };
+  }
+
+  /** Runs the head of the queue once, if quota and health allow (the original's drain_once). */
+  async drainOne(): Promise<DrainResult> {
+    this.assertEnabled();
+    const depth = await this.update((s) => s.queue.length);
+    if (depth === 0) {
+      await this.telemetry.flush();
+      return DRAIN_NOOP;
+    }
+    await this.tickHealth(false);
+    const now = this.clock();
+    const picked = await this.update((s) => {
+      if (s.queue.length === 0 || this.guard(s)) return undefined;
+      const task = s.queue[0]!;
+      const r = this.reserve(s, task, now, 'queued');
+      if (r) s.queue.shift();
+      return r;
+    });
+    if (!picked) {
+      await this.telemetry.flush();
+      return DRAIN_NOOP;
+    }
+    const outcome = await this.run(picked, undefined);
+    const dropped = await this.finish(picked, outcome, 'queued');
+    if (outcome.ok) await deliverResult(this.settings, picked.task, { status: 'executed', text: outcome.output, accountId: picked.account.id, latencyMs: outcome.latencyMs }, this.onTaskDone);
+    else if (dropped) await deliverResult(this.settings, picked.task, { status: 'failed', text: friendlyFailure(), message: outcome.message, attempts: picked.task.attempts + 1 }, this.onTaskDone);
+    await this.telemetry.flush();
+    if (!outcome.ok) {
+      const tail = dropped ? `; dropped after ${MAX_TASK_ATTEMPTS} attempts` : outcome.aborted ? '; requeued' : '; will be retried';
+      return { status: 'error', message: `codex task ${picked.task.id} failed on account '${picked.account.id}': ${outcome.message}${tail}` };
+    }
+    return { status: 'executed', task_id: picked.task.id, account_id: picked.account.id, latency_ms: outcome.latencyMs, output: outcome.output };
+  }
+
+  /** `codex status`: the original's object (a non-forced health tick first). */
+  async status(): Promise<Record<string, unknown>> {
+    this.assertEnabled();
+    await this.tickHealth(false);
+    const s = await this.update((st) => st);
+    const c = this.settings.codex;
+    const out = {
+      enabled: c.enabled,
+      queue_depth: s.queue.length,
+      queue_capacity: c.queueCapacity,
+      queue_mode_reason: s.queue.length > 0 ? 'queue_backpressure' : this.guard(s),
+      rate_limit_threshold_percent: c.rateLimitThresholdPercent,
+      accounts: views(s, c.accounts).map((v) => ({
+        id: v.config.id,
+        healthy: v.state.healthy,
+        used_requests: v.used,
+        max_requests: v.config.maxRequests,
+        remaining_percent: v.remainingPercent,
+        model: v.config.model ?? null,
+        api_key_env: v.config.apiKeyEnv ?? null,
+        last_error: v.state.last_error,
+        last_healthcheck_at: v.state.last_healthcheck_at,
+      })),
+    };
+    await this.telemetry.flush();
+    return out;
+  }
+
+  /** Health checks: every account when forced, else those not checked within the interval. */
+  async healthcheck(force: boolean): Promise<{ checks: Array<{ account_id: string; healthy: boolean; message: string | null }> }> {
+    this.assertEnabled();
+    const checks = await this.tickHealth(force);
+    await this.telemetry.flush();
+    return { checks };
+  }
+
+  /**
+   * Lock-free look at the state for a drainer: queue depth, whether a drain could run now,
+   * when quota returns, and whether a health check is due.
+   */
+  peekWork(): { queueDepth: number; canRun: boolean; capacityAt: number | undefined; healthDueAt: number } {
+    const s = this.file.peek();
+    const now = this.clock();
+    const c = this.settings.codex;
+    normalizeAccounts(s, c.accounts, now, c.rateWindowSecs * 1000);
+    const vs = views(s, c.accounts);
+    const intervalMs = c.healthcheckIntervalSecs * 1000;
+    const healthDueAt = Math.min(...vs.map((v) => (v.state.last_healthcheck_ms === null ? now : v.state.last_healthcheck_ms + intervalMs)));
+    return { queueDepth: s.queue.length, canRun: s.queue.length > 0 && guardReason(vs, c.rateLimitThresholdPercent) === null, capacityAt: nextCapacityAt(vs, c.rateLimitThresholdPercent, c.rateWindowSecs * 1000), healthDueAt };
+  }
+
+  private assertEnabled(): void {
+    if (!this.settings.codex.enabled) throw new ConfigError('codex integration is disabled', { hint: 'Set RUSTY_PINCH_CODEX_ENABLED=true.' });
+  }
+
+  private guard(s: PoolState): GuardReason | null {
+    return guardReason(views(s, this.settings.codex.accounts), this.settings.codex.rateLimitThresholdPercent);
+  }
+
+  /** Picks the best account, counts the use now (so other processes see it) and marks the task running. */
+  private reserve(s: PoolState, task: QueuedTask, now: number, kind: 'direct' | 'queued'): Reserved | undefined {
+    const v = pickAccount(views(s, this.settings.codex.accounts), this.settings.codex.rateLimitThresholdPercent);
+    if (!v) return undefined;
+    v.state.uses.push(now);
+    s.running.push({ task, account_id: v.config.id, owner_pid: process.pid, started_at_ms: now, reserved_at_ms: now, kind });
+    return { task, account: v.config, reservedAt: now };
+  }
+
+  private async run(r: Reserved, signal: AbortSignal | undefined): Promise<RunOutcome> {
+    const key = `${this.file.path}#${r.task.id}`;
+    trackInflight(key);
+    try {
+      return await runOnAccount(this.settings, r.account, r.task.prompt, this.runner, signal);
+    } finally {
+      untrackInflight(key);
+    }
+  }
+
+  /** Applies the outcome; a failed queued task goes back to the head, or is dropped at the limit (returns true). */
+  private finish(r: Reserved, outcome: RunOutcome, kind: 'direct' | 'queued'): Promise<boolean> {
+    const now = this.clock();
+    return this.update((s) => {
+      s.running = s.running.filter((e) => e.task.id !== r.task.id);
+      const cooled = applyOutcome(s, r.account, r.reservedAt, outcome, now, this.settings.codex.rateWindowSecs * 1000);
+      emitEvent('codex_task', { task_id: r.task.id, account_id: r.account.id, kind, status: outcome.ok ? 'ok' : 'error', latency_ms: outcome.ok ? outcome.latencyMs : null, rate_limited: cooled, error: outcome.ok ? null : outcome.message });
+      if (outcome.ok || kind === 'direct') return false;
+      if (!outcome.aborted) {
+        r.task.attempts++;
+        r.task.last_error = outcome.message;
+      }
+      if (r.task.attempts >= MAX_TASK_ATTEMPTS) return true;
+      s.queue.unshift(r.task);
+      return false;
+    });
+  }
+
+  /** Runs due (or all, when forced) health checks; claims them first so no other process repeats them. */
+  private async tickHealth(force: boolean): Promise<Array<{ account_id: string; healthy: boolean; message: string | null }>> {
+    const c = this.settings.codex;
+    const now = this.clock();
+    const due = await this.update((s) => {
+      const list = c.accounts.filter((a) => {
+        const last = s.accounts[a.id]?.last_healthcheck_ms ?? null;
+        return force || last === null || now - last >= c.healthcheckIntervalSecs * 1000 || last > now;
+      });
+      for (const a of list) {
+        const acc = s.accounts[a.id]!;
+        acc.last_healthcheck_ms = now;
+        acc.last_healthcheck_at = rfc3339(new Date(now));
+      }
+      return list;
+    });
+    if (due.length === 0) return [];
+    const results = await Promise.all(due.map((a) => checkAccount(this.settings, a, this.runner)));
+    await this.update((s) => {
+      due.forEach((a, i) => {
+        const acc = s.accounts[a.id]!;
+        acc.healthy = results[i]!.healthy;
+        // A cooling account keeps its rate-limit error until the cooldown ends.
+        if (results[i]!.healthy && acc.cooldown_until_ms !== null) return;
+        acc.last_error = results[i]!.message;
+      });
+    });
+    const checks = due.map((a, i) => ({ account_id: a.id, healthy: results[i]!.healthy, message: results[i]!.message }));
+    emitEvent('codex_healthcheck', { forced: force, checks });
+    for (const ch of checks) if (ch.healthy) for (const fn of this.workListeners) fn();
+    return checks;
+  }
+
+  /** Locked read-modify-write: windows rolled, accounts added, dead runs recovered, snapshot kept. */
+  private update<T>(fn: (s: PoolState) => T): Promise<T> {
+    const c = this.settings.codex;
+    const now = this.clock();
+    return this.file.update((s) => {
+      const before = JSON.stringify(s);
+      normalizeAccounts(s, c.accounts, now, c.rateWindowSecs * 1000);
+      recoverRunning(s, this.file.path, now, c.timeoutSecs * 1000, MAX_TASK_ATTEMPTS);
+      const result = fn(s);
+      this.telemetry.record(s);
+      return { result, changed: JSON.stringify(s) !== before };
+    });
+  }
+}
