@@ -1,6 +1,145 @@
-// CLI group: pulse … (issue 5).
-import type { Command } from 'commander';
+// CLI group: pulse status|tick|ooda|approve|reject, pulse job …, pulse goal … (issue 5).
+// Flags are parsed here; the work is imported lazily and runs on the shared state file.
+import { InvalidArgumentError, type Command } from 'commander';
+import { action, type CommandOutput } from './output.js';
+import { httpStatus, positiveInt } from './parse-flags.js';
+import type { PulseService } from '../pulse/index.js';
 
-export function registerPulseCommands(_program: Command): void {
-  // Commands are declared here by the part that implements them.
+/** `--enabled [true|false]` (the original's flag could not be turned off). */
+function boolValue(value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  throw new InvalidArgumentError(`expected true or false, got '${value}'`);
+}
+
+/** Runs `fn` on a Pulse service for this process; Pulse errors become validation errors. */
+async function withPulse(fn: (p: PulseService) => Promise<CommandOutput>): Promise<CommandOutput> {
+  const { loadSettings } = await import('../config/index.js');
+  const { openCliPulse } = await import('../core/pulse-wiring.js');
+  const { ValidationError, UsageError } = await import('../core/errors.js');
+  const { PulseError } = await import('../pulse/index.js');
+  const { pulse, close } = await openCliPulse(loadSettings());
+  try {
+    return await fn(pulse);
+  } catch (err) {
+    if (err instanceof PulseError) {
+      if (err.message.startsWith('failed parsing observations json')) throw new UsageError(err.message);
+      throw new ValidationError(err.message, err.kind === 'expired' ? { hint: 'ask for the action again to get a new token' } : {});
+    }
+    throw err;
+  } finally {
+    await close();
+  }
+}
+
+export function registerPulseCommands(program: Command): void {
+  const pulse = program.command('pulse').description('scheduler, OODA cycles, approvals and goals');
+
+  pulse
+    .command('status')
+    .description('jobs (with recent run history), pending approvals, goals')
+    .action(action(async () => withPulse(async (p) => ({ json: p.status() }))));
+
+  pulse
+    .command('tick')
+    .description('run the jobs that are due now, once')
+    .action(
+      action(async () =>
+        withPulse(async (p) => {
+          const { runTick } = await import('../pulse/index.js');
+          const out = await runTick(p);
+          await out.followUp;
+          return { json: { executed_jobs: out.executed_jobs, results: out.results } };
+        }),
+      ),
+    );
+
+  pulse
+    .command('ooda')
+    .description('run one observe/orient/decide/act cycle')
+    .requiredOption('--action <text>', 'the action to decide on (http <METHOD> <url>, notify <text>, skill <name>, tool <name>, or free text)')
+    .option('--observations <json>', 'JSON array of {source, key, value, severity}', '[]')
+    .option('--goal <id>', 'goal this cycle works toward')
+    .action(
+      action(async (opts: { action: string; observations: string; goal?: string }) =>
+        withPulse(async (p) => {
+          const { parseObservations, runOodaCycle } = await import('../pulse/index.js');
+          const observations = parseObservations(opts.observations);
+          return { json: await runOodaCycle(p, { action: opts.action, observations, goal: opts.goal }) };
+        }),
+      ),
+    );
+
+  pulse
+    .command('approve')
+    .description('approve a pending action and perform it')
+    .requiredOption('--token <token>', 'approval token')
+    .action(action(async (opts: { token: string }) => withPulse(async (p) => ({ json: await p.approve(opts.token) }))));
+
+  pulse
+    .command('reject')
+    .description('reject a pending action')
+    .requiredOption('--token <token>', 'approval token')
+    .option('--reason <text>', 'why', 'rejected by operator')
+    .action(action(async (opts: { token: string; reason: string }) => withPulse(async (p) => ({ json: await p.reject(opts.token, opts.reason) }))));
+
+  const job = pulse.command('job').description('scheduled jobs');
+  job.command('list').description('list jobs').action(action(async () => withPulse(async (p) => ({ json: { jobs: p.view().jobs } }))));
+
+  job
+    .command('add-http-healthcheck')
+    .description('add (or replace) an HTTP health-check job')
+    .requiredOption('--id <id>', 'job id (a-z, 0-9, _ and -)')
+    .requiredOption('--interval-secs <n>', 'seconds between checks', positiveInt)
+    .requiredOption('--url <url>', 'http:// or https:// URL')
+    .option('--expected-status <code>', 'expected HTTP status', httpStatus, 200)
+    .option('--timeout-secs <n>', 'request timeout', positiveInt, 20)
+    .option('--enabled [bool]', 'start enabled (true/false)', boolValue, true)
+    .option('--disabled', 'add the job disabled')
+    .action(
+      action(async (opts: { id: string; intervalSecs: number; url: string; expectedStatus: number; timeoutSecs: number; enabled: boolean; disabled?: boolean }) =>
+        withPulse(async (p) => {
+          const enabled = opts.disabled ? false : opts.enabled;
+          const j = await p.addHttpHealthcheck({ id: opts.id, intervalSecs: opts.intervalSecs, url: opts.url, expectedStatus: opts.expectedStatus, timeoutSecs: opts.timeoutSecs, enabled });
+          const hc = 'http_health_check' in (j.action as object) ? (j.action as { http_health_check: { url: string; timeout_secs: number } }).http_health_check : undefined;
+          return {
+            json: { status: 'ok', job_id: j.id, action: 'http_healthcheck', interval_secs: opts.intervalSecs, url: hc?.url ?? opts.url.trim(), expected_status: opts.expectedStatus, timeout_secs: hc?.timeout_secs ?? opts.timeoutSecs, enabled: j.enabled },
+          };
+        }),
+      ),
+    );
+
+  for (const [name, verb] of [
+    ['remove', 'removed'],
+    ['enable', 'enabled'],
+    ['disable', 'disabled'],
+  ] as const) {
+    job
+      .command(name)
+      .description(`${name} a job`)
+      .requiredOption('--id <id>', 'job id')
+      .action(
+        action(async (opts: { id: string }) =>
+          withPulse(async (p) => {
+            const j = name === 'remove' ? await p.removeJob(opts.id) : await p.setJobEnabled(opts.id, name === 'enable');
+            return { json: { status: 'ok', action: verb, job: j } };
+          }),
+        ),
+      );
+  }
+
+  const goal = pulse.command('goal').description('goals that OODA cycles work toward');
+  goal
+    .command('add')
+    .description('add (or replace) a goal')
+    .requiredOption('--id <id>', 'goal id')
+    .requiredOption('--description <text>', 'what achieving it means')
+    .action(action(async (opts: { id: string; description: string }) => withPulse(async (p) => ({ json: { status: 'ok', goal_id: await p.addGoal(opts.id, opts.description) } }))));
+  goal.command('list').description('list goals').action(action(async () => withPulse(async (p) => ({ json: { goals: p.view().goals } }))));
+  goal
+    .command('achieve')
+    .description('mark a goal achieved by hand')
+    .requiredOption('--id <id>', 'goal id')
+    .action(action(async (opts: { id: string }) => withPulse(async (p) => ({ json: { status: 'ok', goal: await p.achieveGoal(opts.id) } }))));
 }

@@ -5,6 +5,7 @@ import { SessionStore, Telemetry } from '../store/index.js';
 import { ToolRegistry, builtinTools } from '../tools/index.js';
 import { createProvider, type Provider, type ProviderDeps } from '../providers/index.js';
 import { Runtime } from './runtime.js';
+import { installPulseApprovals } from './pulse-wiring.js';
 
 export interface AppOptions {
   settings?: Settings;
@@ -28,5 +29,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   for (const t of builtinTools) tools.register(t);
   const provider = options.provider ?? (await createProvider(settings, options.providerDeps));
   const runtime = new Runtime({ settings, sessions, telemetry, tools, provider });
+  // Risky model-requested tools wait for operator approval (Pulse opens lazily on first use).
+  installPulseApprovals(runtime);
   return { settings, runtime, close: () => runtime.close() };
 }

@@ -19,5 +19,7 @@ export interface ServeComponent {
 
 export async function buildServeComponents(_app: App): Promise<ServeComponent[]> {
   const components: ServeComponent[] = [];
+  const { pulseServeComponent } = await import('./pulse-wiring.js');
+  components.push(pulseServeComponent());
   return components;
 }
