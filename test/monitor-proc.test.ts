@@ -2,7 +2,7 @@
 // and symlinks; statfs; the telemetry summary on broken files; the collector end to end.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sampleHost, sampleProcess } from '../src/monitor/proc-sample.js';
 import { dirSize, filesystemUsage } from '../src/monitor/storage.js';
@@ -157,6 +157,31 @@ test('collector: storage refreshed every N ticks only', async () => {
       sizes.push((await c.tick()).storage?.data_dir_bytes);
     }
     assert.deepEqual(sizes, [100, 100, 100, 400]);
+  } finally {
+    cleanup();
+  }
+});
+
+test('collector: rediscovers on storage refresh ticks, so a later serve takes over from a repl', async () => {
+  const { dir, cleanup } = tempDir('rp-monswitch-');
+  try {
+    const stat = (pid: number, start: number) => `${pid} (node) S 1 ${pid} ${pid} 0 -1 0 0 0 0 0 10 10 0 0 20 0 1 0 ${start} 4096 1 0`;
+    fakeProc(dir, { stat: 'cpu  1 1 1 1\ncpu0 1 1 1 1\n', '20/cmdline': 'node\0/x/bin/rusty-pinch\0repl\0', '20/stat': stat(20, 100) });
+    const c = new MonitorCollector({ match: 'rusty-pinch', intervalMs: 10, storageRefreshTicks: 2, dataDir: join(dir, 'd'), workspace: join(dir, 'w'), telemetryFile: join(dir, 't'), provider: 'local', model: 'local', procRoot: dir });
+    assert.equal((await c.tick()).process?.pid, 20);
+    fakeProc(dir, { '30/cmdline': 'node\0/x/bin/rusty-pinch\0serve\0', '30/stat': stat(30, 200) });
+    assert.equal((await c.tick()).process?.pid, 20, 'no rediscovery between refreshes');
+    const s = await c.tick();
+    assert.equal(s.process?.pid, 30);
+    assert.match(s.process?.chosen ?? '', /oldest 'serve' process of 2/);
+    // The watched process vanishes: the next tick falls back to what is left.
+    rmSync(join(dir, '30'), { recursive: true });
+    const after = await c.tick();
+    assert.equal(after.process?.pid, 20);
+    rmSync(join(dir, '20'), { recursive: true });
+    const none = await c.tick();
+    assert.equal(none.process, null);
+    assert.match(none.process_missing ?? '', /no process whose executable or script is 'rusty-pinch'/);
   } finally {
     cleanup();
   }

@@ -122,7 +122,10 @@ export class MonitorCollector {
   async tick(): Promise<Snapshot> {
     const tick = this.tickNo++;
     const host = await sampleHost(this.root);
-    if (this.pid === undefined) await this.resolvePid();
+    // Rediscover when nothing is watched, and every storage refresh (a serve that started
+    // after a repl was chosen takes over).
+    const every = Math.max(1, this.cfg.storageRefreshTicks);
+    if (this.pid === undefined || (this.cfg.pid === undefined && tick > 0 && tick % every === 0)) await this.resolvePid();
     let proc = this.pid === undefined ? undefined : await sampleProcess(this.pid, this.root, host.uptimeSecs);
     if (!proc && this.pid !== undefined) {
       // Gone (or unreadable): rediscover unless the pid was fixed.

@@ -52,6 +52,15 @@ export async function runLive(cfg: MonitorConfig, opts: { json: boolean }, io: L
     stopped = true;
     wake?.();
   };
+  // A second signal while a tick is stuck: restore the terminal and leave at once.
+  let signals = 0;
+  const onSignal = () => {
+    if (++signals > 1) {
+      restore();
+      process.exit(130);
+    }
+    stop();
+  };
   const onKey = (d: Buffer) => {
     const s = d.toString('utf8');
     if (s.includes('q') || s.includes('Q') || s.includes('\x03')) stop();
@@ -69,8 +78,8 @@ export async function runLive(cfg: MonitorConfig, opts: { json: boolean }, io: L
       wake = done;
     });
 
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   process.on('exit', onExit);
   stdout.on('error', stop);
   try {
@@ -91,7 +100,7 @@ export async function runLive(cfg: MonitorConfig, opts: { json: boolean }, io: L
       if (stopped) break;
       if (opts.json) stdout.write(JSON.stringify(snapshotJson(snap)) + '\n');
       else {
-        const cols = stdout.isTTY ? stdout.columns : undefined;
+        const cols = stdout.isTTY && stdout.columns > 0 ? stdout.columns : undefined;
         const width = Math.max(10, Math.min(60, (cols ?? 80) - 30));
         const lines = renderSnapshot(snap, { live: true, sparkWidth: width });
         stdout.write(HOME + lines.map((l) => clip(l, cols) + CLEAR_LINE).join('\n') + '\n' + CLEAR_BELOW);
@@ -101,8 +110,8 @@ export async function runLive(cfg: MonitorConfig, opts: { json: boolean }, io: L
   } finally {
     restore();
     stdin.off('data', onKey);
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     process.off('exit', onExit);
     stdout.off('error', stop);
   }
