@@ -93,7 +93,7 @@ export async function openCliPulse(settings: Settings): Promise<{ pulse: PulseSe
   let app: Promise<App> | undefined;
   const telemetry = new Telemetry(settings.telemetryFile);
   const getApp = (): Promise<App> => (app ??= import('./app.js').then((m) => m.createApp({ settings })));
-  const pulse = await openWiredPulse({ settings, app: getApp, telemetry, codex: codexPool(settings) });
+  const pulse = await openWiredPulse({ settings, app: getApp, telemetry, codex: codexPool(settings, telemetry) });
   return {
     pulse,
     close: async () => {
@@ -104,9 +104,10 @@ export async function openCliPulse(settings: Settings): Promise<{ pulse: PulseSe
 }
 
 /** Opens the Codex pool through the brain face (when it exposes one). */
-export function codexPool(settings: Settings): (() => Promise<CodexPoolLike>) | undefined {
+export function codexPool(settings: Settings, telemetry: Telemetry): (() => Promise<CodexPoolLike>) | undefined {
   if (!settings.codex.enabled) return undefined;
-  return undefined;
+  let pool: Promise<CodexPoolLike> | undefined;
+  return () => (pool ??= import('../brain/index.js').then((m) => m.openCodexPool(settings, { telemetry })));
 }
 
 /** Installs the Pulse approval gate; the service is opened on the first risky tool call. */
@@ -130,7 +131,7 @@ export function pulseServeComponent(): ServeComponent {
     name: 'pulse',
     async start(ctx: ServeContext) {
       const settings = ctx.app.settings;
-      const pulse = await openWiredPulse({ settings, app: async () => ctx.app, telemetry: ctx.app.runtime.telemetry, notify: (t, text) => ctx.notify(t, text), codex: codexPool(settings) });
+      const pulse = await openWiredPulse({ settings, app: async () => ctx.app, telemetry: ctx.app.runtime.telemetry, notify: (t, text) => ctx.notify(t, text), codex: codexPool(settings, ctx.app.runtime.telemetry) });
       const { PulseScheduler } = await import('../pulse/index.js');
       scheduler = new PulseScheduler(pulse);
       scheduler.start();

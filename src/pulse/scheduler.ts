@@ -51,6 +51,14 @@ export class PulseScheduler {
     await Promise.allSettled([...this.followUps]);
   }
 
+  /** Resolves when the current tick and its follow-ups (OODA, notifications) are done. */
+  async idle(): Promise<void> {
+    while (this.running || this.followUps.size > 0) {
+      await this.running;
+      await Promise.allSettled([...this.followUps]);
+    }
+  }
+
   /** Re-computes the next wake from the state (another process may have changed it). */
   poke(): void {
     if (this.stopped || this.running) return;

@@ -58,6 +58,7 @@ function decodeApproval(v: unknown, ttlSecs: number): Approval | undefined {
     expires_at: str(o.expires_at) ?? iso((Number.isFinite(createdMs) ? createdMs : Date.now()) + ttlSecs * 1000),
     perform: o.perform && typeof o.perform === 'object' && typeof (o.perform as { kind?: unknown }).kind === 'string' ? (o.perform as Approval['perform']) : parseAction(action),
   };
+  if (typeof o.goal_id === 'string') a.goal_id = o.goal_id;
   if (typeof o.decided_at === 'string') a.decided_at = o.decided_at;
   if (o.outcome && typeof o.outcome === 'object') a.outcome = o.outcome as Approval['outcome'];
   return a;
