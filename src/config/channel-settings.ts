@@ -13,6 +13,10 @@ export interface TelegramSettings {
   requestTimeoutSecs: number;
   /** Bot API root override (self-hosted Bot API server, tests). Default https://api.telegram.org. */
   apiRoot: string | undefined;
+  /** No successful getUpdates for this long (and at least the poll timeout + 1 s) → polling restarts. Default 120. */
+  stallSecs: number;
+  /** How long a stopping channel waits for in-flight turns before aborting them. Default 25. */
+  drainSecs: number;
 }
 
 export interface WhatsAppSettings {
@@ -50,6 +54,8 @@ export function loadChannelSettings(r: EnvReader): ChannelSettings {
       pollIntervalMs: r.int('RUSTY_PINCH_CHANNELS_TELEGRAM_POLL_INTERVAL_MS', 350, { min: 0, max: 600_000 }),
       requestTimeoutSecs: r.int('RUSTY_PINCH_CHANNELS_TELEGRAM_REQUEST_TIMEOUT_SECS', 60, { min: 1, max: 3600 }),
       apiRoot: r.str('RUSTY_PINCH_CHANNELS_TELEGRAM_API_ROOT')?.replace(/\/+$/, ''),
+      stallSecs: r.int('RUSTY_PINCH_CHANNELS_TELEGRAM_STALL_SECS', 120, { min: 1, max: 3600 }),
+      drainSecs: r.int('RUSTY_PINCH_CHANNELS_TELEGRAM_DRAIN_SECS', 25, { min: 0, max: 3600 }),
     },
     whatsapp: {
       enabled: r.bool('RUSTY_PINCH_CHANNELS_WHATSAPP_ENABLED', false),

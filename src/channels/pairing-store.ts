@@ -1,0 +1,205 @@
+// Pairing state shared by the running channels and the `pairing` CLI: one-time codes handed to
+// unknown senders and the senders the operator approved. One JSON file under the data dir,
+// changed only under a cross-process lock; a running channel re-reads it when it changes.
+import { randomInt } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { readJsonFile, withFileLock, writeJsonAtomic } from '../store/index.js';
+
+export interface PendingPairing {
+  channel: string;
+  code: string;
+  sender: string;
+  chat_id: string;
+  aliases: string[];
+  created_at: string;
+  expires_at: string;
+  /** Last time the sender was told the code (reminders are rate-limited). */
+  notified_at: string;
+}
+
+export interface ApprovedSender {
+  channel: string;
+  sender: string;
+  aliases: string[];
+  approved_at: string;
+  code: string;
+}
+
+interface PairingFile {
+  version: 1;
+  pending: PendingPairing[];
+  approved: ApprovedSender[];
+}
+
+export type PairingRequest =
+  | { status: 'issued'; code: string; expiresAt: string }
+  | { status: 'pending'; code: string; expiresAt: string; remind: boolean }
+  | { status: 'full' };
+
+/** A pairing command the operator gave cannot be carried out (unknown code, unknown sender). */
+export class PairingError extends Error {}
+
+export interface PairingOptions {
+  /** How long a code stays valid. Default 1 h. */
+  ttlMs?: number;
+  /** Unexpired codes per channel before new strangers are turned away. Default 16. */
+  maxPending?: number;
+  /** Least time between reminders of a pending code to one sender. Default 10 min. */
+  remindMs?: number;
+  now?: () => number;
+}
+
+// No 0/O or 1/I: codes are read aloud and typed by hand.
+const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+
+/** A fresh code like `K7QD-M2XP` (40 random bits from the OS CSPRNG). */
+export function newPairingCode(): string {
+  let s = '';
+  for (let i = 0; i < 8; i++) s += ALPHABET[randomInt(ALPHABET.length)];
+  return `${s.slice(0, 4)}-${s.slice(4)}`;
+}
+
+/** Upper-cases and drops separators, so `k7qd m2xp` matches `K7QD-M2XP`. */
+export function normaliseCode(code: string): string {
+  return code.toUpperCase().replace(/[^A-Z0-9]/g, '');
+}
+
+function isStrArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string');
+}
+
+function validate(value: unknown): PairingFile {
+  const v = value as Partial<PairingFile> | null;
+  if (!v || typeof v !== 'object' || v.version !== 1 || !Array.isArray(v.pending) || !Array.isArray(v.approved)) throw new Error('not a pairing file (version 1)');
+  const str = (x: unknown): x is string => typeof x === 'string';
+  for (const p of v.pending) {
+    if (!p || !str(p.channel) || !str(p.code) || !str(p.sender) || !str(p.chat_id) || !str(p.expires_at) || !isStrArray(p.aliases)) throw new Error('bad pending entry');
+  }
+  for (const a of v.approved) {
+    if (!a || !str(a.channel) || !str(a.sender) || !isStrArray(a.aliases)) throw new Error('bad approved entry');
+  }
+  return v as PairingFile;
+}
+
+export class PairingStore {
+  readonly path: string;
+  private readonly ttlMs: number;
+  private readonly maxPending: number;
+  private readonly remindMs: number;
+  private readonly now: () => number;
+  private cache: { key: string; file: PairingFile } | undefined;
+
+  constructor(dataDir: string, options: PairingOptions = {}) {
+    this.path = join(dataDir, 'channels', 'pairing.json');
+    this.ttlMs = options.ttlMs ?? 60 * 60_000;
+    this.maxPending = options.maxPending ?? 16;
+    this.remindMs = options.remindMs ?? 10 * 60_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** True when one of `ids` was approved for `channel` (re-reads the file when it changed). */
+  isApproved(channel: string, ids: string[]): boolean {
+    const file = this.current();
+    return file.approved.some((a) => a.channel === channel && (ids.includes(a.sender) || a.aliases.some((x) => ids.includes(x))));
+  }
+
+  /** Finds or creates the pending code of an unknown sender. */
+  request(channel: string, sender: string, chatId: string, aliases: string[]): Promise<PairingRequest> {
+    return this.update<PairingRequest>((file) => {
+      const now = this.now();
+      const mine = file.pending.find((p) => p.channel === channel && p.sender === sender);
+      if (mine) {
+        const remind = !(now - Date.parse(mine.notified_at) < this.remindMs);
+        if (remind) mine.notified_at = new Date(now).toISOString();
+        return { result: { status: 'pending', code: mine.code, expiresAt: mine.expires_at, remind }, changed: remind };
+      }
+      if (file.pending.filter((p) => p.channel === channel).length >= this.maxPending) return { result: { status: 'full' }, changed: false };
+      const entry: PendingPairing = {
+        channel,
+        code: newPairingCode(),
+        sender,
+        chat_id: chatId,
+        aliases,
+        created_at: new Date(now).toISOString(),
+        expires_at: new Date(now + this.ttlMs).toISOString(),
+        notified_at: new Date(now).toISOString(),
+      };
+      file.pending.push(entry);
+      return { result: { status: 'issued', code: entry.code, expiresAt: entry.expires_at }, changed: true };
+    });
+  }
+
+  /** Unexpired pending codes and approved senders. */
+  list(): { pending: PendingPairing[]; approved: ApprovedSender[] } {
+    const file = this.current();
+    const now = this.now();
+    return { pending: file.pending.filter((p) => Date.parse(p.expires_at) > now), approved: file.approved };
+  }
+
+  /** Admits the sender holding `code`. Throws PairingError for unknown or expired codes. */
+  approve(channel: string, code: string): Promise<ApprovedSender> {
+    const wanted = normaliseCode(code);
+    return this.update((file, expired) => {
+      const entry = file.pending.find((p) => p.channel === channel && normaliseCode(p.code) === wanted);
+      if (!entry) {
+        const old = expired.some((p) => p.channel === channel && normaliseCode(p.code) === wanted);
+        throw new PairingError(old ? `pairing code ${code} for ${channel} has expired; the sender gets a new one by writing again` : `no pending pairing code ${code} for ${channel}`);
+      }
+      const approved: ApprovedSender = { channel, sender: entry.sender, aliases: entry.aliases, approved_at: new Date(this.now()).toISOString(), code: entry.code };
+      file.pending = file.pending.filter((p) => !(p.channel === channel && p.sender === entry.sender));
+      file.approved = file.approved.filter((a) => !(a.channel === channel && a.sender === entry.sender));
+      file.approved.push(approved);
+      return { result: approved, changed: true };
+    });
+  }
+
+  /** Removes an approved sender (by id or alias) and any pending code of theirs. */
+  revoke(channel: string, sender: string): Promise<{ channel: string; sender: string; revoked: number }> {
+    return this.update((file) => {
+      const hit = (a: { channel: string; sender: string; aliases: string[] }): boolean => a.channel === channel && (a.sender === sender || a.aliases.includes(sender));
+      const before = file.approved.length + file.pending.length;
+      file.approved = file.approved.filter((a) => !hit(a));
+      file.pending = file.pending.filter((p) => !hit(p));
+      const revoked = before - file.approved.length - file.pending.length;
+      if (revoked === 0) throw new PairingError(`${sender} is neither approved nor pending on ${channel}`);
+      return { result: { channel, sender, revoked }, changed: true };
+    });
+  }
+
+  /** Read-modify-write under the lock; expired codes are pruned on every write. */
+  private async update<T>(fn: (file: PairingFile, expired: PendingPairing[]) => { result: T; changed: boolean }): Promise<T> {
+    return withFileLock(this.path, () => {
+      const file = this.load();
+      const now = this.now();
+      const expired = file.pending.filter((p) => !(Date.parse(p.expires_at) > now));
+      file.pending = file.pending.filter((p) => Date.parse(p.expires_at) > now);
+      const { result, changed } = fn(file, expired);
+      if (changed || expired.length > 0) {
+        writeJsonAtomic(this.path, file, { mode: 0o600 });
+        this.cache = undefined;
+      }
+      return result;
+    });
+  }
+
+  private load(): PairingFile {
+    const r = readJsonFile<PairingFile>(this.path, 'pairing', validate);
+    return r.state === 'ok' ? r.value : { version: 1, pending: [], approved: [] };
+  }
+
+  /** The file as it is now; re-read only when its identity, size or mtime changed. */
+  private current(): PairingFile {
+    let key = 'missing';
+    try {
+      const st = statSync(this.path);
+      key = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      // missing: empty state
+    }
+    if (this.cache?.key === key) return this.cache.file;
+    const file = key === 'missing' ? { version: 1 as const, pending: [], approved: [] } : this.load();
+    this.cache = { key, file };
+    return file;
+  }
+}
