@@ -15,3 +15,4 @@ export { loginAccount, type LoginResult } from './login.js';
 export function openCodexPool(settings: Settings, deps: CodexPoolDeps = {}): CodexPool {
   return new CodexPool(settings, deps);
 }
+export { codexServeComponent, deferredReplyHook, type CodexServeComponent } from './serve.js';

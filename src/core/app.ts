@@ -6,6 +6,7 @@ import { ToolRegistry, builtinTools } from '../tools/index.js';
 import { createProvider, type Provider, type ProviderDeps } from '../providers/index.js';
 import { Runtime } from './runtime.js';
 import { installPulseApprovals } from './pulse-wiring.js';
+import type { CodexPool, CodexPoolDeps } from '../brain/index.js';
 
 export interface AppOptions {
   settings?: Settings;
@@ -13,11 +14,15 @@ export interface AppOptions {
   providerDeps?: ProviderDeps;
   /** Telemetry debounce; one-shot commands flush at close anyway. */
   telemetryDebounceMs?: number;
+  /** Seams for the Codex pool built when the provider is codex (tests: runner, clock). */
+  codexPool?: Pick<CodexPoolDeps, 'runner' | 'clock'>;
 }
 
 export interface App {
   settings: Settings;
   runtime: Runtime;
+  /** The Codex account pool (provider codex): queued answers go to runtime.completeDeferred. */
+  codex?: CodexPool;
   close(): Promise<void>;
 }
 
@@ -27,9 +32,16 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   const telemetry = new Telemetry(settings.telemetryFile, options.telemetryDebounceMs);
   const tools = new ToolRegistry();
   for (const t of builtinTools) tools.register(t);
-  const provider = options.provider ?? (await createProvider(settings, options.providerDeps));
+  let providerDeps = options.providerDeps;
+  let codex: CodexPool | undefined;
+  if (!options.provider && settings.provider === 'codex' && settings.codex.enabled && !providerDeps?.codexExecutor) {
+    const { openCodexPool, deferredReplyHook } = await import('../brain/index.js');
+    codex = openCodexPool(settings, { ...options.codexPool, telemetry, onTaskDone: deferredReplyHook((reply) => runtime.completeDeferred(reply)) });
+    providerDeps = { ...providerDeps, codexExecutor: codex };
+  }
+  const provider = options.provider ?? (await createProvider(settings, providerDeps));
   const runtime = new Runtime({ settings, sessions, telemetry, tools, provider });
   // Risky model-requested tools wait for operator approval (Pulse opens lazily on first use).
   installPulseApprovals(runtime);
-  return { settings, runtime, close: () => runtime.close() };
+  return { settings, runtime, codex, close: () => runtime.close() };
 }

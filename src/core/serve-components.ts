@@ -17,8 +17,12 @@ export interface ServeComponent {
   isReady?(): boolean;
 }
 
-export async function buildServeComponents(_app: App): Promise<ServeComponent[]> {
+export async function buildServeComponents(app: App): Promise<ServeComponent[]> {
   const components: ServeComponent[] = [];
+  // Codex queue drainer + periodic health checks (only when there is a pool or a queue to serve).
+  const { codexServeComponent, deferredReplyHook } = await import('../brain/index.js');
+  const codex = codexServeComponent(app.settings, app.codex, { onTaskDone: deferredReplyHook((r) => app.runtime.completeDeferred(r)), telemetry: app.runtime.telemetry });
+  if (codex) components.push(codex);
   const { pulseServeComponent } = await import('./pulse-wiring.js');
   components.push(pulseServeComponent());
   return components;
