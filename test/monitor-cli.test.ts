@@ -178,3 +178,19 @@ test('live mode keeps waiting when the process is missing', async () => {
     cleanup();
   }
 });
+
+test('live mode piped into a reader that goes away (like `| head`) ends quietly with exit 0', async () => {
+  const { dir, cleanup } = tempDir('rp-monpipe-');
+  try {
+    for (const extra of [[], ['--json']]) {
+      const live = startLive(['--pid', String(process.pid), '--interval-ms', '20', ...extra], cleanEnv(dir));
+      await live.waitFor((s) => s.length > 0);
+      live.child.stdout.destroy();
+      const r = await live.exited;
+      assert.deepEqual(r, { code: 0, signal: null }, live.err());
+      assert.doesNotMatch(live.err(), /EPIPE|Unhandled/);
+    }
+  } finally {
+    cleanup();
+  }
+});

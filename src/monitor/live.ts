@@ -28,6 +28,7 @@ export async function runLive(cfg: MonitorConfig, opts: { json: boolean }, io: L
   let wake: (() => void) | undefined;
   let screen = false;
   let raw = false;
+  let broken = false; // stdout closed (e.g. piped into head): stop writing
 
   const restore = () => {
     if (raw) {
@@ -39,7 +40,7 @@ export async function runLive(cfg: MonitorConfig, opts: { json: boolean }, io: L
       }
       stdin.pause();
     }
-    if (screen) {
+    if (screen && !broken) {
       screen = false;
       try {
         stdout.write(LEAVE_SCREEN);
@@ -66,6 +67,10 @@ export async function runLive(cfg: MonitorConfig, opts: { json: boolean }, io: L
     if (s.includes('q') || s.includes('Q') || s.includes('\x03')) stop();
   };
   const onExit = () => restore();
+  const onOutError = () => {
+    broken = true;
+    stop();
+  };
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
       if (stopped) return resolve();
@@ -81,7 +86,7 @@ export async function runLive(cfg: MonitorConfig, opts: { json: boolean }, io: L
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('exit', onExit);
-  stdout.on('error', stop);
+  stdout.on('error', onOutError);
   try {
     if (!opts.json) {
       stdout.write(ENTER_SCREEN);
@@ -98,6 +103,7 @@ export async function runLive(cfg: MonitorConfig, opts: { json: boolean }, io: L
     while (!stopped) {
       const snap = await collector.tick();
       if (stopped) break;
+      if (broken) break;
       if (opts.json) stdout.write(JSON.stringify(snapshotJson(snap)) + '\n');
       else {
         const cols = stdout.isTTY && stdout.columns > 0 ? stdout.columns : undefined;
@@ -113,8 +119,8 @@ export async function runLive(cfg: MonitorConfig, opts: { json: boolean }, io: L
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('exit', onExit);
-    stdout.off('error', stop);
+    if (!broken) stdout.off('error', onOutError);
   }
-  if (!opts.json) stdout.write('monitor stopped\n');
+  if (!opts.json && !broken) stdout.write('monitor stopped\n');
   return 0;
 }
