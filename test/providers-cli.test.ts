@@ -109,20 +109,34 @@ test('openai run with no key: clear error naming the variables, no request sent'
 
 // ---- Codex ----
 
-function codexEnv(dir: string, config: Record<string, unknown>, extra: Record<string, string> = {}): Record<string, string> {
+/**
+ * Fake codex settings, readable whichever executor runs the CLI: the direct one (CODEX_HOME
+ * from the env) or the account pool (`<home root>/<account id>`).
+ */
+function codexEnv(dir: string, config: Record<string, unknown>, extra: Record<string, string> = {}, accounts = ['default']): Record<string, string> {
   const home = join(dir, 'codex-home');
-  mkdirSync(home, { recursive: true });
-  writeFileSync(join(home, 'fake-codex.json'), JSON.stringify({ log: join(dir, 'codex-log.jsonl'), ...config }));
+  const root = join(dir, 'codex-homes');
+  const body = JSON.stringify({ log: join(dir, 'codex-log.jsonl'), ...config });
+  for (const d of [home, ...accounts.map((a) => join(root, a))]) {
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, 'fake-codex.json'), body);
+  }
   return cleanEnv(dir, {
     RUSTY_PINCH_PROVIDER: 'codex',
     RUSTY_PINCH_CODEX_CLI_BIN: FAKE_CODEX,
     CODEX_HOME: home,
+    RUSTY_PINCH_CODEX_HOME_ROOT: root,
     RUSTY_PINCH_CODEX_TIMEOUT_SECS: '10',
     ...extra,
   });
 }
+/** The fake's log of `exec` runs (health checks and logins are left out). */
 function codexLog(dir: string): Array<Record<string, any>> {
-  return readFileSync(join(dir, 'codex-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  return readFileSync(join(dir, 'codex-log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((e) => e.argv[0] === 'exec');
 }
 async function gone(pid: number, ms = 4000): Promise<boolean> {
   const until = Date.now() + ms;
@@ -157,7 +171,7 @@ test('codex run: answer returned, prompt on stdin (not argv) with the earlier hi
       assert.equal(entry.argv.some((a: string) => /Zed|my name|Rusty Pinch/.test(a)), false, `prompt leaked into argv: ${JSON.stringify(entry.argv)}`);
       assert.equal(entry.env.includes('OPENROUTER_API_KEY'), false, 'parent secret inherited');
       assert.equal(entry.env.includes('RUSTY_PINCH_TELEGRAM_BOT_TOKEN'), false);
-      assert.equal(entry.codex_home, join(t.dir, 'codex-home'));
+      assert.ok(entry.codex_home === join(t.dir, 'codex-home') || entry.codex_home === join(t.dir, 'codex-homes', 'default'), entry.codex_home);
     }
     assert.match(second!.stdin, /# Rusty Pinch/, 'system prompt included');
     assert.match(second!.stdin, /User: my name is Zed/, 'earlier user message included');
@@ -171,7 +185,7 @@ test('codex run: answer returned, prompt on stdin (not argv) with the earlier hi
 test('codex account key: passed to the child under its own name; missing → clear error', async () => {
   const t = tempDir();
   try {
-    const env = codexEnv(t.dir, { show_env: 'MY_CODEX_KEY,OPENAI_API_KEY' }, { RUSTY_PINCH_CODEX_ACCOUNTS: 'main|MY_CODEX_KEY|10|acct-model', MY_CODEX_KEY: 'sk-account-key-xyz', OPENAI_API_KEY: 'sk-parent-openai' });
+    const env = codexEnv(t.dir, { show_env: 'MY_CODEX_KEY,OPENAI_API_KEY' }, { RUSTY_PINCH_CODEX_ACCOUNTS: 'main|MY_CODEX_KEY|10|acct-model', MY_CODEX_KEY: 'sk-account-key-xyz', OPENAI_API_KEY: 'sk-parent-openai' }, ['main']);
     const r = await runCli(['run', '--session', 'k', '--message', 'hello'], { env });
     assert.equal(r.code, 0, r.stderr);
     const [entry] = codexLog(t.dir);
@@ -192,7 +206,7 @@ test('codex hang: stopped after the timeout, no orphan, user message kept', asyn
     const r = await runCli(['run', '--session', 'h', '--message', 'are you there'], { env, timeoutMs: 15_000 });
     assert.equal(r.code, 1, r.stderr);
     assert.equal(r.signal, null, 'the CLI itself finished on its own');
-    assert.match(r.stderr, /Error: request_id=rp-\S+: codex cli timed out after 1s and was stopped/);
+    assert.match(r.stderr, /Error: request_id=rp-\S+: .*codex cli timed out after 1s and was stopped/);
     const [entry] = codexLog(t.dir);
     assert.ok(await gone(entry!.pid), 'codex child still alive');
     assert.ok(await gone(entry!.grandchild_pid), 'codex grandchild still alive');
@@ -209,11 +223,11 @@ test('codex hang: stopped after the timeout, no orphan, user message kept', asyn
 test('codex failure: exit code and stderr in one clear error line', async () => {
   const t = tempDir();
   try {
-    const r = await runCli(['run', '--session', 'f', '--message', 'x'], { env: codexEnv(t.dir, { mode: 'fail' }) });
+    const r = await runCli(['run', '--session', 'f', '--message', 'x'], { env: codexEnv(t.dir, { mode: 'fail-exec' }) });
     assert.equal(r.code, 1);
     const lines = r.stderr.split('\n').filter((l) => l.startsWith('Error:'));
     assert.equal(lines.length, 1);
-    assert.match(lines[0]!, /^Error: request_id=rp-\S+: codex cli exited with code 1: fake codex: model refused/);
+    assert.match(lines[0]!, /^Error: request_id=rp-\S+: .*codex cli exited with code 1: fake codex: model refused/);
   } finally {
     t.cleanup();
   }
@@ -224,7 +238,7 @@ test('codex missing: the error says how to install and log in, or pick another p
   try {
     const r = await runCli(['run', '--session', 'm', '--message', 'x'], { env: codexEnv(t.dir, {}, { RUSTY_PINCH_CODEX_CLI_BIN: join(t.dir, 'no-codex-here') }) });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /Error: request_id=rp-\S+: failed to execute codex cli command '.*no-codex-here': not found/);
+    assert.match(r.stderr, /Error: request_id=rp-\S+: .*failed to execute codex cli command '.*no-codex-here': not found/);
     assert.match(r.stderr, /npm install -g @openai\/codex/);
     assert.match(r.stderr, /codex login/);
     assert.match(r.stderr, /RUSTY_PINCH_PROVIDER=local/);

@@ -4,6 +4,9 @@
 //                   | json (JSONL events, `codex exec --json` style) | json-fail (error + turn.failed, exit 1)
 //                   | hang-tree (hangs with a sleeping grandchild in its process group)
 //                   | hang-stubborn (hangs and ignores SIGTERM; only SIGKILL stops it)
+//                   | rate-limit (runs fail with a 429 "Too Many Requests" message, exit 1;
+//                     `--version` and `login status` succeed)
+//                   | fail-exec (`--version` and `login status` answer; `exec` fails like `fail`)
 //   FAKE_CODEX_REPLY = text to print for `answer` (default: "fake codex saw: <prompt>")
 //   FAKE_CODEX_SCRIPT = JSON file holding an array of replies: invocation n prints reply n
 //                       (the last one repeats); the counter lives in `<file>.count`
@@ -90,11 +93,14 @@ if (argv[0] === '--version') {
   } else if (mode === 'hang-stubborn') {
     process.on('SIGTERM', () => {});
     setInterval(() => {}, 1000);
-  } else if (mode === 'fail') {
+  } else if (mode === 'fail' || mode === 'fail-exec') {
     process.stderr.write('fake codex: model refused\n');
     process.exit(1);
   } else if (mode === 'not-logged-in') {
     process.stderr.write('Not logged in\n');
+    process.exit(1);
+  } else if (mode === 'rate-limit') {
+    process.stderr.write('ERROR: exceeded retry limit, last status: 429 Too Many Requests\n');
     process.exit(1);
   } else if (mode === 'json') {
     const events = [
