@@ -150,8 +150,8 @@ export class ChannelRunner {
     this.stopping = true;
     this.reason = reason;
     this.stopCtl.abort();
+    // Not unref'd: a turn waiting only for this abort must still be woken.
     this.drainTimer = setTimeout(() => this.turnCtl.abort(), this.drainMs);
-    this.drainTimer.unref?.();
   }
 
   /** Aborts in-flight turns now (a second Ctrl-C). */

@@ -1,0 +1,125 @@
+// Who may talk: allowlist (user id, chat id, @username), DM policies, pairing codes (issue,
+// remind, rate limits, expiry, approve, revoke) and a corrupt pairing file.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AccessControl, PairingError, PairingStore, allowlisted, newPairingCode, type ChannelMessage } from '../src/channels/index.js';
+import { setEventSink } from '../src/observe/index.js';
+import { tempDir } from './helpers.js';
+
+const msg = (senderId: string, chatId = senderId, aliases?: string[]): ChannelMessage => ({ channel: 'telegram', chatId, senderId, text: 'hi', ...(aliases ? { senderAliases: aliases } : {}) });
+
+test('allowlist matches sender id, chat id and @username (case-insensitive)', () => {
+  assert.ok(allowlisted(['111'], ['111', '999']));
+  assert.ok(allowlisted([' 999 '], ['111', '999']));
+  assert.ok(allowlisted(['@Alice'], ['5', '5', '@alice']));
+  assert.ok(!allowlisted(['11'], ['111']));
+  assert.ok(!allowlisted(['alice'], ['@alice']));
+  assert.ok(!allowlisted([], ['1']));
+});
+
+test('policies: open admits anyone, allowlist refuses strangers once per cooldown', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const store = new PairingStore(dir);
+    const open = new AccessControl({ channel: 'telegram', policy: 'open', allowFrom: [], store });
+    assert.deepEqual(await open.check(msg('1')), { decision: 'allow', via: 'open' });
+    let now = 0;
+    const strict = new AccessControl({ channel: 'telegram', policy: 'allowlist', allowFrom: ['42', '-100'], store, noticeCooldownMs: 1000, now: () => now });
+    assert.equal((await strict.check(msg('42'))).decision, 'allow');
+    assert.equal((await strict.check(msg('7', '-100'))).decision, 'allow', 'group chat id admits its members');
+    const first = await strict.check(msg('7'));
+    assert.equal(first.decision, 'refuse');
+    assert.ok(first.decision === 'refuse' && first.reply && /not on its allowlist/.test(first.reply));
+    const again = await strict.check(msg('7'));
+    assert.ok(again.decision === 'refuse' && again.reply === undefined, 'no second notice within the cooldown');
+    now = 5000;
+    const later = await strict.check(msg('7'));
+    assert.ok(later.decision === 'refuse' && later.reply !== undefined);
+    assert.ok(!existsSync(store.path), 'allowlist policy issues no pairing codes');
+  } finally {
+    cleanup();
+  }
+});
+
+test('pairing: code issued once, reminders rate-limited, approve admits, revoke removes', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    let now = Date.parse('2030-01-01T00:00:00Z');
+    const store = new PairingStore(dir, { now: () => now, remindMs: 60_000 });
+    const access = new AccessControl({ channel: 'telegram', policy: 'pairing', allowFrom: [], store, now: () => now });
+    const first = await access.check(msg('555', '555', ['@bob']));
+    assert.ok(first.decision === 'pairing' && first.status === 'issued');
+    const code = /code is ([A-Z0-9]{4}-[A-Z0-9]{4})/.exec(first.reply ?? '')?.[1];
+    assert.ok(code, first.reply);
+    assert.match(first.reply ?? '', /rusty-pinch pairing approve telegram/);
+    const second = await access.check(msg('555'));
+    assert.ok(second.decision === 'pairing' && second.status === 'pending' && second.reply === undefined, 'no reminder right away');
+    now += 61_000;
+    const third = await access.check(msg('555'));
+    assert.ok(third.decision === 'pairing' && third.reply?.includes(code), 'reminder after the interval, same code');
+    assert.equal(store.list().pending.length, 1);
+    await assert.rejects(store.approve('whatsapp', code), PairingError, 'codes are per channel');
+    const approved = await store.approve('telegram', code.toLowerCase().replace('-', ' '));
+    assert.equal(approved.sender, '555');
+    assert.deepEqual(approved.aliases, ['@bob']);
+    assert.deepEqual(await access.check(msg('555')), { decision: 'allow', via: 'paired' });
+    await assert.rejects(store.approve('telegram', code), /no pending pairing code/, 'one-time');
+    const r = await store.revoke('telegram', '@bob');
+    assert.equal(r.revoked, 1);
+    assert.equal((await access.check(msg('555'))).decision, 'pairing');
+    await assert.rejects(store.revoke('telegram', 'nobody'), PairingError);
+  } finally {
+    cleanup();
+  }
+});
+
+test('pairing: codes expire, and a full pending list turns strangers away', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    let now = Date.parse('2030-01-01T00:00:00Z');
+    const store = new PairingStore(dir, { now: () => now, ttlMs: 1000, maxPending: 2 });
+    const access = new AccessControl({ channel: 'telegram', policy: 'pairing', allowFrom: [], store, now: () => now });
+    const a = await access.check(msg('1'));
+    await access.check(msg('2'));
+    const c = await access.check(msg('3'));
+    assert.ok(c.decision === 'refuse' && c.reason === 'pairing_full' && c.reply);
+    const codeA = /code is (\S+) /.exec(a.decision === 'pairing' ? (a.reply ?? '') : '')?.[1] as string;
+    now += 2000;
+    await assert.rejects(store.approve('telegram', codeA), /expired/);
+    assert.equal(store.list().pending.length, 0, 'expired codes are not listed (and were pruned)');
+    assert.equal((await access.check(msg('3'))).decision, 'pairing', 'room again after expiry');
+  } finally {
+    cleanup();
+  }
+});
+
+test('codes are unguessable-looking and distinct', () => {
+  const codes = new Set(Array.from({ length: 500 }, () => newPairingCode()));
+  assert.equal(codes.size, 500);
+  for (const c of codes) assert.match(c, /^[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}$/);
+});
+
+test('garbage: a corrupt pairing file is moved aside with a warning, not fatal', async () => {
+  const { dir, cleanup } = tempDir();
+  const lines: string[] = [];
+  const prev = setEventSink((l) => lines.push(l));
+  try {
+    mkdirSync(join(dir, 'channels'), { recursive: true });
+    const store = new PairingStore(dir);
+    for (const junk of ['{not json', '{"version":1,"pending":"x","approved":[]}', '[]', '{"version":1,"pending":[{"code":5}],"approved":[]}']) {
+      writeFileSync(store.path, junk);
+      assert.equal(store.isApproved('telegram', ['1']), false);
+      assert.ok(!existsSync(store.path), `moved aside: ${junk}`);
+    }
+    assert.equal(readdirSync(join(dir, 'channels')).filter((f) => f.includes('.corrupt-')).length >= 1, true);
+    assert.ok(lines.some((l) => l.includes('pairing file is corrupt')));
+    writeFileSync(store.path, '{oops');
+    const access = new AccessControl({ channel: 'telegram', policy: 'pairing', allowFrom: [], store });
+    assert.equal((await access.check(msg('9'))).decision, 'pairing', 'a fresh file is written');
+  } finally {
+    setEventSink(prev);
+    cleanup();
+  }
+});
