@@ -117,7 +117,7 @@ test('accounts garbage: blank ids skipped, bad numbers → default, duplicates a
 
 test('state decoder: refuses foreign shapes, tolerates missing optional fields, keeps ids monotonic', () => {
   for (const bad of [null, [], 'x', 42, {}, { queue: {}, accounts: {} }, { queue: [], accounts: [] }, { queue: [{ id: 'x' }], accounts: {} }, { queue: [], accounts: { a: 5 } }]) {
-    assert.throws(() => decodeState(bad), undefined, JSON.stringify(bad));
+    assert.throws(() => decodeState(bad), Error, JSON.stringify(bad));
   }
   const s = decodeState({ queue: [{ id: 7, prompt: 'p' }], accounts: { a: { uses: [1, 'x', null, 2] } }, next_task_id: 3 });
   assert.equal(s.next_task_id, 8);

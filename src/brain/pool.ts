@@ -245,18 +245,31 @@ export class CodexPool implements CodexExecutor {
   }
 
   private async run(r: Reserved, signal: AbortSignal | undefined): Promise<RunOutcome> {
-    const key = `${this.file.path}#${r.task.id}`;
-    trackInflight(key);
+    // Tracked until finish() has recorded the outcome, so recovery never mistakes it for orphaned.
+    trackInflight(this.inflightKey(r));
     try {
       return await runOnAccount(this.settings, r.account, r.task.prompt, this.runner, signal);
-    } finally {
-      untrackInflight(key);
+    } catch (err) {
+      untrackInflight(this.inflightKey(r));
+      throw err;
     }
   }
 
+  private inflightKey(r: Reserved): string {
+    return `${this.file.path}#${r.task.id}`;
+  }
+
   /** Applies the outcome; a failed queued task goes back to the head, or is dropped at the limit (returns true). */
-  private finish(r: Reserved, outcome: RunOutcome, kind: 'direct' | 'queued'): Promise<boolean> {
+  private async finish(r: Reserved, outcome: RunOutcome, kind: 'direct' | 'queued'): Promise<boolean> {
     const now = this.clock();
+    try {
+      return await this.applyFinish(r, outcome, kind, now);
+    } finally {
+      untrackInflight(this.inflightKey(r));
+    }
+  }
+
+  private applyFinish(r: Reserved, outcome: RunOutcome, kind: 'direct' | 'queued', now: number): Promise<boolean> {
     return this.update((s) => {
       s.running = s.running.filter((e) => e.task.id !== r.task.id);
       const cooled = applyOutcome(s, r.account, r.reservedAt, outcome, now, this.settings.codex.rateWindowSecs * 1000);
