@@ -44,7 +44,7 @@ export async function deliverResult(settings: Settings, task: QueuedTask, result
 /** No channel here: keep the answer in the session now, and leave it for `serve` to send. */
 async function persistForLater(settings: Settings, task: DoneTask, text: string): Promise<void> {
   const sessionId = task.sessionId!;
-  new SessionStore(settings.sessionsDir, { fsync: settings.sessionFsync }).append(sessionId, { role: 'assistant', content: text, timestamp: rfc3339Now(), request_id: task.requestId, deferred: true });
+  await new SessionStore(settings.sessionsDir, { fsync: settings.sessionFsync }).append(sessionId, { role: 'assistant', content: text, timestamp: rfc3339Now(), request_id: task.requestId, deferred: true });
   if (task.channel && task.chatId && task.channel !== 'cli') {
     await new Outbox(settings.workspace).add({ session_id: sessionId, channel: task.channel, chat_id: task.chatId, request_id: task.requestId, text, task_id: task.id, created_at: rfc3339Now() });
   }

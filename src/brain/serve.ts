@@ -10,10 +10,10 @@ import { StateFile } from './state.js';
 import type { TaskDoneHook } from './deliver.js';
 
 /** Routes a queued chat task's answer (or friendly failure) to `complete` (runtime.completeDeferred). */
-export function deferredReplyHook(complete: (reply: DeferredReply) => void): TaskDoneHook {
-  return (task, result) => {
+export function deferredReplyHook(complete: (reply: DeferredReply) => void | Promise<void>): TaskDoneHook {
+  return async (task, result) => {
     if (!task.sessionId) return;
-    complete({ sessionId: task.sessionId, channel: task.channel ?? undefined, chatId: task.chatId ?? undefined, text: result.text, requestId: task.requestId });
+    await complete({ sessionId: task.sessionId, channel: task.channel ?? undefined, chatId: task.chatId ?? undefined, text: result.text, requestId: task.requestId });
   };
 }
 
