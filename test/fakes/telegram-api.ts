@@ -1,7 +1,7 @@
 // A fake Telegram Bot API on 127.0.0.1 for tests: `POST /bot<token>/<method>` with JSON bodies,
 // getMe, deleteWebhook, getUpdates (offsets confirm, long-poll timeout), sendMessage (recorded;
 // can reject HTML), sendChatAction, and scripted failures (429 retry_after, 5xx, hangs).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export const FAKE_TOKEN = '123456789:AAFakeTokenForTestsOnly_abcdefghijklmnop';
@@ -33,7 +33,7 @@ export interface FakeTelegram {
   message(opts: { chatId: number; text?: string; fromId?: number; username?: string; isBot?: boolean; chatType?: string; messageId?: number }): number;
   /** Queues any update object (update_id assigned when missing). */
   update(update: Record<string, unknown>): number;
-  /** Queues a raw element of the getUpdates result array (garbage allowed). */
+  /** Puts a raw element in the next getUpdates result, whatever the offset (garbage, replays). */
   raw(value: unknown): void;
   /** The next calls of `method` get these answers, in order. */
   script(method: string, ...answers: Scripted[]): void;
@@ -52,6 +52,7 @@ export async function startFakeTelegram(options: { token?: string } = {}): Promi
   let nextMessageId = 1;
   let confirmedOffset = 0;
   const queue: unknown[] = [];
+  const rawQueue: unknown[] = [];
   const scripts = new Map<string, Scripted[]>();
   const waiters = new Set<() => void>();
   const hung = new Set<ServerResponse>();
@@ -72,7 +73,7 @@ export async function startFakeTelegram(options: { token?: string } = {}): Promi
 
   const idOf = (u: unknown): number | undefined => (u && typeof u === 'object' && typeof (u as { update_id?: unknown }).update_id === 'number' ? (u as { update_id: number }).update_id : undefined);
 
-  function getUpdates(res: ServerResponse, req: IncomingMessage, body: Record<string, unknown>): void {
+  function getUpdates(res: ServerResponse, body: Record<string, unknown>): void {
     const offset = typeof body.offset === 'number' ? body.offset : 0;
     if (offset > confirmedOffset) confirmedOffset = offset;
     // Confirmed updates are forgotten, as Telegram does.
@@ -82,9 +83,8 @@ export async function startFakeTelegram(options: { token?: string } = {}): Promi
     }
     const limit = typeof body.limit === 'number' ? body.limit : 100;
     const take = (): unknown[] => {
-      const out = queue.filter((u) => idOf(u) === undefined || (idOf(u) as number) >= offset).slice(0, limit);
-      // Garbage elements are delivered once.
-      for (const u of out) if (idOf(u) === undefined) queue.splice(queue.indexOf(u), 1);
+      // Raw elements (garbage, re-deliveries of old ids) go out once, whatever the offset.
+      const out = [...rawQueue.splice(0), ...queue.filter((u) => (idOf(u) as number) >= offset)].slice(0, limit);
       return out;
     };
     const now = take();
@@ -105,7 +105,7 @@ export async function startFakeTelegram(options: { token?: string } = {}): Promi
       waiters.delete(done);
     };
     waiters.add(done);
-    req.on('close', cleanup);
+    // Not req 'close': Node emits it once the body is read, not when the client goes away.
     res.on('close', cleanup);
   }
 
@@ -144,7 +144,7 @@ export async function startFakeTelegram(options: { token?: string } = {}): Promi
         case 'deleteWebhook':
           return ok(res, true);
         case 'getUpdates':
-          return getUpdates(res, req, body);
+          return getUpdates(res, body);
         case 'sendChatAction':
           actions.push({ chat_id: String(body.chat_id), action: String(body.action) });
           return ok(res, true);
@@ -192,7 +192,7 @@ export async function startFakeTelegram(options: { token?: string } = {}): Promi
       return id;
     },
     raw(value) {
-      queue.push(value);
+      rawQueue.push(value);
       wake();
     },
     script(method, ...answers) {
