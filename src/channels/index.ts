@@ -11,3 +11,4 @@ export { parseUpdate, type ParsedUpdate } from './telegram-update.js';
 export { TelegramJournal, type JournalState } from './telegram-offset.js';
 export { TelegramAdapter, createTelegramAdapter, type TelegramDeps } from './telegram.js';
 export { TelegramApiError } from './telegram-api.js';
+export { createWhatsAppAdapter, WhatsAppSendError, type WhatsAppAdapter, type WhatsAppDeps } from './whatsapp.js';

@@ -6,6 +6,7 @@ import { emitEvent } from '../observe/index.js';
 import type { WhatsAppSettings } from '../config/index.js';
 import type { ChannelAdapter, ChannelMessage } from './types.js';
 import { BridgeParseError, encodeAuth, encodeOutbound, parseBridgeFrame, type BridgeDialect } from './whatsapp-protocol.js';
+import { NotAcceptedError } from './runner.js';
 import { OutboundQueue, RecentIds, backoffDelay, describeUrl, sleep } from './whatsapp-support.js';
 
 export interface WhatsAppDeps {
@@ -102,8 +103,15 @@ export function createWhatsAppAdapter(settings: WhatsAppSettings, deps: WhatsApp
           emitEvent('channel_duplicate', { channel: CHANNEL, message_id: m.messageId });
           return;
         }
-        if (stopping()) return; // not acknowledged anywhere; the bridge keeps no offset
-        const p = onMessage(m).catch((err) => emitEvent('channel_handler_error', { channel: CHANNEL, error: String((err as Error)?.message ?? err) }));
+        if (stopping()) {
+          emitEvent('channel_message_dropped', { channel: CHANNEL, chat_id: m.chatId, reason: 'stopping' });
+          return;
+        }
+        const p = onMessage(m).catch((err) => {
+          // The bridge keeps no offset: a message the runner did not take at stop is gone; say so.
+          if (err instanceof NotAcceptedError) emitEvent('channel_message_dropped', { channel: CHANNEL, chat_id: m.chatId, reason: 'stopping' });
+          else emitEvent('channel_handler_error', { channel: CHANNEL, error: String((err as Error)?.message ?? err) });
+        });
         inflight.add(p);
         void p.finally(() => inflight.delete(p));
         return;
