@@ -24,7 +24,7 @@ export async function runOnAccount(settings: Settings, account: CodexAccountConf
     const res = await runner({ bin: codex.cliBin, args, stdin, env, timeoutMs, signal, cwd: settings.cwd });
     if (signal?.aborted && !res.timedOut) return { ok: false, message: 'codex cli run was aborted and stopped', aborted: true };
     const failure = runFailure(res, timeoutMs);
-    if (failure) return { ok: false, message: failure, aborted: false };
+    if (failure) return { ok: false, message: jsonFailure(res.exitCode, res.stdout) ?? failure, aborted: false };
     return { ok: true, output: parseCodexOutput(res.stdout, res.stderr), latencyMs: res.latencyMs };
   } catch (err) {
     return { ok: false, message: errorChain(err), aborted: false, hint: err instanceof AppError ? err.hint : undefined };
@@ -54,4 +54,15 @@ export function applyOutcome(state: PoolState, account: CodexAccountConfig, rese
   }
   acc.healthy = false;
   return false;
+}
+
+/** For `--json` runs: the failed turn's own message instead of the raw event lines. */
+function jsonFailure(exitCode: number | null, stdout: string): string | undefined {
+  if (exitCode === null || !stdout.trimStart().startsWith('{')) return undefined;
+  try {
+    parseCodexOutput(stdout, '');
+    return undefined;
+  } catch (err) {
+    return `codex cli exited with code ${exitCode}: ${err instanceof Error ? err.message : String(err)}`;
+  }
 }
