@@ -1,7 +1,7 @@
 // The agent loop: call the provider, run the tools it asks for (native function calls or the
 // `/tool` line convention), feed the results back, up to a step limit. Every call and result
 // is handed to `persist` so the exchange is kept in the session.
-import { errorChain } from './errors.js';
+import { AppError, errorChain } from './errors.js';
 import { rfc3339Now } from './time.js';
 import { TOOL_FOLLOW_UP, TOOL_LIMIT_REACHED, parseAssistantAction } from './actions.js';
 import type { ApprovalGate, ToolContext, ToolRegistry } from '../tools/index.js';
@@ -36,6 +36,7 @@ export async function runAgent(input: AgentInput): Promise<AgentResult> {
   const maxSteps = native ? MAX_NATIVE_TOOL_STEPS : MAX_TEXT_TOOL_STEPS;
 
   for (let step = 0; ; step++) {
+    if (input.request.signal?.aborted) throw new AppError('aborted', 'turn aborted (shutting down)');
     const res = await provider.complete({ ...input.request, messages, tools: native ? input.tools.specs() : undefined });
     out.attempts += res.attempts;
     out.latencyMs += res.latencyMs;
@@ -95,5 +96,6 @@ function argsFromCall(tools: ToolRegistry, name: string, json: string): string {
   const obj = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
   const tool = tools.get(name);
   if (tool?.argsFromCall) return tool.argsFromCall(obj);
-  return typeof obj.args === 'string' ? obj.args : '';
+  if (obj.args === undefined || obj.args === null) return '';
+  return typeof obj.args === 'string' ? obj.args : JSON.stringify(obj.args);
 }

@@ -174,7 +174,9 @@ export class Runtime {
     let history: SessionRecord[];
     let historyTotal: number;
     try {
-      history = this.sessions.tail(msg.sessionId, this.settings.historyWindow);
+      // Read extra records: tool exchanges are kept in the log but not replayed, and must not
+      // shrink the window of plain messages.
+      history = replayableRecords(this.sessions.tail(msg.sessionId, this.settings.historyWindow * 3 + 8)).slice(-this.settings.historyWindow);
       historyTotal = this.sessions.count(msg.sessionId);
       // Persist the user's message first: a failing provider must not lose it.
       await this.sessions.append(msg.sessionId, { role: 'user', content: msg.text, timestamp: rfc3339Now(), request_id: requestId });
@@ -240,12 +242,11 @@ export class Runtime {
   }
 }
 
-/** History records a provider can take back: plain user/assistant/system messages. */
+/** Plain user/assistant/system records; tool exchange records stay in the log, not the window. */
+function replayableRecords(records: SessionRecord[]): SessionRecord[] {
+  return records.filter((r) => r.kind === undefined && (r.role === 'user' || r.role === 'assistant' || r.role === 'system'));
+}
+
 function replayable(records: SessionRecord[]): ChatMessage[] {
-  const out: ChatMessage[] = [];
-  for (const r of records) {
-    if (r.kind !== undefined) continue; // tool exchange records stay in the log, not the window
-    if (r.role === 'user' || r.role === 'assistant' || r.role === 'system') out.push({ role: r.role, content: r.content });
-  }
-  return out;
+  return records.map((r) => ({ role: r.role as ChatMessage['role'], content: r.content }));
 }
