@@ -14,7 +14,7 @@ export interface HttpResult {
 }
 
 /** One request; rejects on network error or timeout. Body kept up to `maxBody` bytes. */
-export function httpRequest(url: string, opts: { method?: string; body?: string; timeoutMs: number; maxBody?: number }): Promise<HttpResult> {
+export function httpRequest(url: string, opts: { method?: string; body?: string; timeoutMs: number; maxBody?: number; fresh?: boolean }): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     let u: URL;
     try {
@@ -24,7 +24,7 @@ export function httpRequest(url: string, opts: { method?: string; body?: string;
       return;
     }
     const mod = u.protocol === 'https:' ? https : http;
-    const agent = u.protocol === 'https:' ? agents.https : agents.http;
+    const agent = opts.fresh ? false : u.protocol === 'https:' ? agents.https : agents.http;
     const headers: Record<string, string> = { 'user-agent': 'rusty-pinch-pulse' };
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     const req = mod.request(u, { method: opts.method ?? 'GET', agent, headers }, (res) => {
@@ -56,7 +56,14 @@ export function httpRequest(url: string, opts: { method?: string; body?: string;
 /** Runs a health check; messages as the original's (curl details replaced by the error). */
 export async function runHttpHealthCheck(url: string, expectedStatus: number, timeoutSecs: number): Promise<{ ok: boolean; message: string }> {
   try {
-    const res = await httpRequest(url, { timeoutMs: timeoutSecs * 1000 });
+    let res: HttpResult;
+    try {
+      res = await httpRequest(url, { timeoutMs: timeoutSecs * 1000 });
+    } catch (err) {
+      // A pooled keep-alive socket the server already closed: retry once on a fresh connection.
+      if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET') throw err;
+      res = await httpRequest(url, { timeoutMs: timeoutSecs * 1000, fresh: true });
+    }
     if (res.status !== expectedStatus) return { ok: false, message: `http healthcheck failed for ${url}: expected ${expectedStatus}, got ${res.status}` };
     return { ok: true, message: `http healthcheck ok: url=${url}, status=${res.status}` };
   } catch (err) {

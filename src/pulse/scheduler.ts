@@ -1,14 +1,16 @@
 // The in-process scheduler for `serve`: one timer armed for the next due time (capped by
-// maxSleepMs), re-armed when the state file changes; overdue jobs run once at start.
+// maxSleepMs), re-armed when the state file changes; overdue jobs run once at start. Claims
+// are made in memory (runs start without I/O) and outcomes are written in batches.
 import { watch, mkdirSync, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { emitEvent } from '../observe/index.js';
-import { runTick, nextDue } from './tick.js';
+import { handleChanges, runAll, type StateChange } from './tick.js';
 import { flushPendingNotifications } from './notify.js';
+import { LiveState } from './live-state.js';
 import type { PulseService } from './service.js';
 
 export interface SchedulerOptions {
-  /** Longest sleep before re-reading the state (default: settings.tickMs). */
+  /** Longest sleep before re-checking the state (default: settings.tickMs). */
   maxSleepMs?: number;
   /** Watch the state file for changes by other processes (default true). */
   watchState?: boolean;
@@ -17,22 +19,27 @@ export interface SchedulerOptions {
 export class PulseScheduler {
   private timer: unknown;
   private running: Promise<void> | undefined;
-  private followUps = new Set<Promise<void>>();
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly runningJobs = new Set<string>();
+  private readonly followUps = new Set<Promise<void>>();
   private stopped = true;
   private watcher: FSWatcher | undefined;
   private pokeTimer: NodeJS.Timeout | undefined;
   private readonly maxSleepMs: number;
-  /** Ticks run so far (tests and /readyz). */
+  private readonly live: LiveState;
+  /** Wakes that started at least one job (tests and benchmarks). */
   ticks = 0;
 
   constructor(private readonly svc: PulseService, private readonly options: SchedulerOptions = {}) {
     this.maxSleepMs = options.maxSleepMs ?? svc.settings.tickMs;
+    this.live = new LiveState(svc, (changes) => this.onChanges(changes));
   }
 
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
     if (this.options.watchState !== false) this.watchState();
+    this.track(this.followUps, flushPendingNotifications(this.svc).then(() => undefined));
     this.arm(0);
   }
 
@@ -40,6 +47,7 @@ export class PulseScheduler {
     return !this.stopped;
   }
 
+  /** Stops timers, waits for running jobs, writes their outcomes and follow-ups. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) this.svc.clock.clearTimer(this.timer);
@@ -47,33 +55,35 @@ export class PulseScheduler {
     clearTimeout(this.pokeTimer);
     this.watcher?.close();
     this.watcher = undefined;
-    await this.running;
-    await Promise.allSettled([...this.followUps]);
+    await this.idle();
   }
 
-  /** Resolves when the current tick and its follow-ups (OODA, notifications) are done. */
+  /** Resolves when running jobs, their recorded outcomes and follow-ups (OODA, notifications) are done. */
   async idle(): Promise<void> {
-    while (this.running || this.followUps.size > 0) {
+    for (let i = 0; i < 20; i++) {
       await this.running;
+      await Promise.allSettled([...this.inflight]);
+      await this.live.flush();
       await Promise.allSettled([...this.followUps]);
+      if (!this.running && this.inflight.size === 0 && this.followUps.size === 0) return;
     }
   }
 
-  /** Re-computes the next wake from the state (another process may have changed it). */
+  /** Re-arms from the state (another process may have changed it) and sends its pending notifications. */
   poke(): void {
     if (this.stopped || this.running) return;
-    let next: number | undefined;
-    try {
-      next = nextDue(this.svc.view(), this.svc.codexEnabled);
-    } catch {
-      next = undefined;
-    }
-    this.armAt(next);
+    this.track(this.followUps, flushPendingNotifications(this.svc).then(() => undefined));
+    this.armNext();
   }
 
-  private armAt(next: number | undefined): void {
-    const delay = next === undefined ? this.maxSleepMs : Math.min(this.maxSleepMs, Math.max(0, next - this.svc.now()));
-    this.arm(delay);
+  private armNext(): void {
+    let next: number | undefined;
+    try {
+      next = this.live.nextDue();
+    } catch {
+      next = this.svc.now() + 1000;
+    }
+    this.arm(next === undefined ? this.maxSleepMs : Math.min(this.maxSleepMs, Math.max(0, next - this.svc.now())));
   }
 
   private arm(delayMs: number): void {
@@ -89,19 +99,35 @@ export class PulseScheduler {
   }
 
   private async wake(): Promise<void> {
-    let next: number | undefined;
     try {
-      const out = await runTick(this.svc);
-      this.ticks++;
-      next = out.nextDueMs;
-      const f = out.followUp.then(() => flushPendingNotifications(this.svc)).then(() => undefined, (err) => emitEvent('pulse_error', { message: (err as Error).message }));
-      this.followUps.add(f);
-      void f.finally(() => this.followUps.delete(f));
+      // A job still running from its previous turn skips this one (no overlap).
+      const claimed = this.live.claim(this.svc.now()).filter((c) => !this.runningJobs.has(c.job.id));
+      if (claimed.length > 0) {
+        this.ticks++;
+        for (const c of claimed) this.runningJobs.add(c.job.id);
+        this.track(
+          this.inflight,
+          runAll(this.svc, claimed)
+            .then((runs) => this.live.record(runs))
+            .finally(() => {
+              for (const c of claimed) this.runningJobs.delete(c.job.id);
+            }),
+        );
+      }
     } catch (err) {
       emitEvent('pulse_error', { message: `scheduler tick failed: ${(err as Error).message}` });
-      next = this.svc.now() + 1000;
     }
-    this.armAt(next);
+    this.armNext();
+  }
+
+  private onChanges(changes: StateChange[]): void {
+    this.track(this.followUps, handleChanges(this.svc, changes));
+  }
+
+  private track(set: Set<Promise<void>>, p: Promise<void>): void {
+    const q = p.catch((err) => emitEvent('pulse_error', { message: (err as Error).message }));
+    set.add(q);
+    void q.finally(() => set.delete(q));
   }
 
   private watchState(): void {

@@ -72,7 +72,7 @@ export class PulseService {
   }
 
   /** Locked update with defaults applied, expired approvals swept, telemetry refreshed. */
-  async mutate<T>(fn: (s: PulseState) => T, options: { fsync?: boolean } = {}): Promise<T> {
+  async mutate<T>(fn: (s: PulseState) => T, options: { fsync?: boolean; afterWrite?: (s: PulseState) => void } = {}): Promise<T> {
     let snapshot: PulseState | undefined;
     type R = { ok: true; v: T } | { ok: false; err: unknown };
     const r = await this.store.update<R>((s) => {

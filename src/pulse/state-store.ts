@@ -6,7 +6,7 @@ import { decodeAction, iso } from './jobs.js';
 import { parseAction } from './ooda.js';
 import type { Approval, ApprovalStatus, Goal, JobSnapshot, Notification, PulseState, Risk, RunRecord } from './types.js';
 
-export const MAX_HISTORY_PER_JOB = 20;
+export const MAX_HISTORY_PER_JOB = 10;
 export const MAX_APPROVAL_HISTORY = 200;
 export const MAX_NOTIFICATIONS = 100;
 
@@ -115,7 +115,7 @@ export class PulseStateStore {
   }
 
   /** Locked read-modify-write; `fn` returns `{ value, write }` (write false → file untouched). */
-  async update<T>(fn: (s: PulseState) => { value: T; write: boolean }, options: { fsync?: boolean } = {}): Promise<T> {
+  async update<T>(fn: (s: PulseState) => { value: T; write: boolean }, options: { fsync?: boolean; afterWrite?: (s: PulseState) => void } = {}): Promise<T> {
     return withFileLock(this.path, () => {
       const s = this.read();
       const { value, write } = fn(s);
@@ -125,6 +125,7 @@ export class PulseStateStore {
         s.goals.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
         s.pending_approvals.sort((a, b) => (a.token < b.token ? -1 : a.token > b.token ? 1 : 0));
         writeJsonAtomic(this.path, s, { fsync: options.fsync ?? true });
+        options.afterWrite?.(s);
       }
       return value;
     });

@@ -18,7 +18,10 @@ export interface TickOutcome {
   followUp: Promise<void>;
 }
 
-interface Claimed {
+export type StateChange = { job: JobSnapshot; failing: boolean; message: string };
+export type JobRun = { id: string; record: RunRecord };
+
+export interface Claimed {
   job: JobSnapshot;
   dueMs: number;
 }
@@ -34,21 +37,46 @@ export function nextDue(s: PulseState, codexEnabled: boolean): number | undefine
   return min;
 }
 
+/** Marks due jobs as claimed: rescheduled before they run (cadence kept; after a gap, once). */
+export function claimDue(s: PulseState, now: number, codexEnabled: boolean): Claimed[] {
+  const out: Claimed[] = [];
+  for (const j of s.jobs) {
+    if (!j.enabled || (!codexEnabled && isCodexAction(j.action))) continue;
+    const dueMs = Date.parse(j.next_due_at);
+    if (!(now >= dueMs)) continue;
+    const period = j.interval_secs * 1000;
+    j.next_due_at = iso(now - dueMs < period ? dueMs + period : now + period);
+    out.push({ job: { ...j }, dueMs });
+  }
+  return out;
+}
+
+/** Records finished runs (counters, bounded history, last tick) and returns ok↔error changes. */
+export function applyRuns(s: PulseState, runs: JobRun[]): StateChange[] {
+  const changes: StateChange[] = [];
+  for (const { id, record } of runs) {
+    const j = s.jobs.find((x) => x.id === id);
+    if (!j) continue; // removed while it ran
+    const prev = j.last_status;
+    j.runs += 1;
+    j.last_run_at = record.started_at;
+    j.last_status = record.status;
+    j.last_message = record.message;
+    j.history.push(record);
+    if (j.history.length > MAX_HISTORY_PER_JOB) j.history.splice(0, j.history.length - MAX_HISTORY_PER_JOB);
+    if (record.status === 'error' && prev !== 'error') changes.push({ job: { ...j }, failing: true, message: record.message });
+    if (record.status === 'ok' && prev === 'error') changes.push({ job: { ...j }, failing: false, message: record.message });
+  }
+  if (runs.length > 0) s.last_tick = { executed: runs.length, errors: runs.filter((r) => r.record.status === 'error').length };
+  return changes;
+}
+
 export async function runTick(svc: PulseService): Promise<TickOutcome> {
   const now = svc.now();
   let next: number | undefined;
   const claimed = await svc.mutate(
     (s) => {
-      const out: Claimed[] = [];
-      for (const j of s.jobs) {
-        if (!j.enabled || (!svc.codexEnabled && isCodexAction(j.action))) continue;
-        const dueMs = Date.parse(j.next_due_at);
-        if (!(now >= dueMs)) continue;
-        const period = j.interval_secs * 1000;
-        // Keep the cadence when on time; after a long gap start over from now (runs once).
-        j.next_due_at = iso(now - dueMs < period ? dueMs + period : now + period);
-        out.push({ job: { ...j }, dueMs });
-      }
+      const out = claimDue(s, now, svc.codexEnabled);
       next = nextDue(s, svc.codexEnabled);
       return out;
     },
@@ -58,32 +86,18 @@ export async function runTick(svc: PulseService): Promise<TickOutcome> {
   if (claimed.length === 0) return { executed_jobs: 0, results: [], nextDueMs: next, followUp: Promise.resolve() };
 
   const runs = await runAll(svc, claimed);
-  const changes: Array<{ job: JobSnapshot; failing: boolean; message: string }> = [];
-  const errors = runs.filter((r) => r.record.status === 'error').length;
-  await svc.mutate((s) => {
-    for (const { id, record } of runs) {
-      const j = s.jobs.find((x) => x.id === id);
-      if (!j) continue; // removed while it ran
-      const prev = j.last_status;
-      j.runs += 1;
-      j.last_run_at = record.started_at;
-      j.last_status = record.status;
-      j.last_message = record.message;
-      j.history.push(record);
-      if (j.history.length > MAX_HISTORY_PER_JOB) j.history.splice(0, j.history.length - MAX_HISTORY_PER_JOB);
-      if (record.status === 'error' && prev !== 'error') changes.push({ job: { ...j }, failing: true, message: record.message });
-      if (record.status === 'ok' && prev === 'error') changes.push({ job: { ...j }, failing: false, message: record.message });
-    }
-    s.last_tick = { executed: runs.length, errors };
+  const changes = await svc.mutate((s) => {
+    const c = applyRuns(s, runs);
     next = nextDue(s, svc.codexEnabled);
+    return c;
   });
   const results = runs.map((r) => ({ job_id: r.id, status: r.record.status, message: r.record.message }));
   return { executed_jobs: runs.length, results, nextDueMs: next, followUp: handleChanges(svc, changes) };
 }
 
-async function runAll(svc: PulseService, claimed: Claimed[]): Promise<Array<{ id: string; record: RunRecord }>> {
+export async function runAll(svc: PulseService, claimed: Claimed[]): Promise<JobRun[]> {
   const limit = Math.max(1, svc.options.concurrency ?? 50);
-  const out: Array<{ id: string; record: RunRecord }> = new Array(claimed.length);
+  const out: JobRun[] = new Array(claimed.length);
   let nextIdx = 0;
   const worker = async (): Promise<void> => {
     for (let i = nextIdx++; i < claimed.length; i = nextIdx++) {
@@ -101,7 +115,7 @@ async function runAll(svc: PulseService, claimed: Claimed[]): Promise<Array<{ id
   return out;
 }
 
-async function handleChanges(svc: PulseService, changes: Array<{ job: JobSnapshot; failing: boolean; message: string }>): Promise<void> {
+export async function handleChanges(svc: PulseService, changes: StateChange[]): Promise<void> {
   for (const c of changes) {
     const text = c.failing ? `[pulse] job '${c.job.id}' is failing: ${c.message}` : `[pulse] job '${c.job.id}' recovered: ${c.message}`;
     try {
