@@ -288,3 +288,22 @@ test('a task left running by a dead process goes back to the head of the queue',
     cleanup();
   }
 });
+
+test('CLI not installed: submit fails at once with the install hint instead of queuing forever', async () => {
+  const { settings, dir, cleanup } = setup();
+  try {
+    const missing = settingsFromEnv({ ...settings.env, RUSTY_PINCH_CODEX_CLI_BIN: join(dir, 'no-codex-here') }, dir);
+    const pool = openCodexPool(missing);
+    await assert.rejects(pool.generate({ prompt: 'x', purpose: 'p' }), (err: any) => {
+      assert.match(err.message, /failed to execute codex cli command '.*no-codex-here': not found/);
+      assert.match(err.hint, /npm install -g @openai\/codex/);
+      return true;
+    });
+    assert.equal(((await pool.status()) as any).queue_depth, 0);
+    // Logged out (the CLI is there): that is worth waiting for, so the task queues.
+    fake(settings, 'a1', { mode: 'not-logged-in' });
+    assert.equal((await openCodexPool(settings).generate({ prompt: 'x', purpose: 'p' })).status, 'queued');
+  } finally {
+    cleanup();
+  }
+});

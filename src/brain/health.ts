@@ -10,6 +10,9 @@ export type CodexRunner = (opts: CodexRunOptions) => Promise<CodexRunResult>;
 /** A check step never waits longer than this (or the run timeout, if shorter). */
 export const HEALTHCHECK_STEP_TIMEOUT_MS = 20_000;
 
+/** How the runner's spawn error starts (the original's text): the CLI is not there at all. */
+export const SPAWN_FAILURE_PREFIX = 'failed to execute codex cli command';
+
 export interface HealthResult {
   healthy: boolean;
   message: string | null;

@@ -5,9 +5,9 @@ import { AppError, ConfigError, ValidationError } from '../core/errors.js';
 import { rfc3339 } from '../core/time.js';
 import { emitEvent } from '../observe/index.js';
 import { runCodexProcess, type CodexExecutor } from '../providers/index.js';
-import type { CodexAccountConfig, Settings } from '../config/index.js';
+import { CODEX_INSTALL_HINT, type CodexAccountConfig, type Settings } from '../config/index.js';
 import type { Telemetry } from '../store/index.js';
-import { checkAccount, type CodexRunner } from './health.js';
+import { SPAWN_FAILURE_PREFIX, checkAccount, type CodexRunner } from './health.js';
 import { applyOutcome, runOnAccount, type RunOutcome } from './execute.js';
 import { guardReason, nextCapacityAt, normalizeAccounts, pickAccount, views, type GuardReason } from './rate.js';
 import { StateFile, type PoolState, type QueuedTask } from './state.js';
@@ -96,7 +96,9 @@ export class CodexPool implements CodexExecutor {
     this.assertEnabled();
     const prompt = input.prompt.trim();
     if (!prompt) throw new ValidationError('codex prompt is empty');
-    await this.tickHealth(false);
+    const checked = await this.tickHealth(false);
+    // A missing CLI may have been installed since: re-check now rather than after the interval.
+    if (checked.length === 0 && this.cliMissing(this.file.peek())) await this.tickHealth(true);
     const now = this.clock();
     const cap = this.settings.codex.queueCapacity;
     const decision = await this.update((s) => {
@@ -117,6 +119,9 @@ export class CodexPool implements CodexExecutor {
       };
       // Strict FIFO as the original: new work waits behind older work (a drainer runs it next).
       const reason: GuardReason | 'queue_backpressure' | null = s.queue.length > 0 ? 'queue_backpressure' : this.guard(s);
+      // Queuing cannot help when the CLI itself is missing: say so now (with the install hint).
+      const missing = reason === 'no_healthy_accounts' ? this.cliMissing(s) : undefined;
+      if (missing) return { kind: 'missing' as const, message: missing };
       const picked = reason ? undefined : this.reserve(s, task, now, 'direct');
       if (!picked) {
         s.queue.push(task);
@@ -127,6 +132,10 @@ export class CodexPool implements CodexExecutor {
     if (decision.kind === 'full') {
       await this.telemetry.flush();
       throw new AppError('codex', `codex queue is full (${decision.len}/${cap})`, { hint: 'Run `rusty-pinch serve` (it drains the queue) or `rusty-pinch codex drain-one`.' });
+    }
+    if (decision.kind === 'missing') {
+      await this.telemetry.flush();
+      throw new AppError('codex_spawn', decision.message, { hint: CODEX_INSTALL_HINT });
     }
     if (decision.kind === 'queued') {
       emitEvent('codex_task_queued', { task_id: decision.id, queue_depth: decision.depth, reason: decision.reason });
@@ -229,6 +238,12 @@ export class CodexPool implements CodexExecutor {
 
   private assertEnabled(): void {
     if (!this.settings.codex.enabled) throw new ConfigError('codex integration is disabled', { hint: 'Set RUSTY_PINCH_CODEX_ENABLED=true.' });
+  }
+
+  /** The spawn error when every account's last check failed because the CLI could not be started. */
+  private cliMissing(s: PoolState): string | undefined {
+    const errors = this.settings.codex.accounts.map((a) => s.accounts[a.id]?.last_error ?? '');
+    return errors.length > 0 && errors.every((e) => e.startsWith(SPAWN_FAILURE_PREFIX)) ? errors[0] : undefined;
   }
 
   private guard(s: PoolState): GuardReason | null {
