@@ -1,4 +1,4 @@
-// Skill sandbox settings: HTTP policy and budgets.
+// Skill sandbox settings: HTTP policy and per-run budgets (memory, wall time, output, calls).
 import type { EnvReader } from './env-reader.js';
 
 export interface SkillSettings {
@@ -7,6 +7,12 @@ export interface SkillSettings {
   httpAllow: string[];
   memoryLimitMb: number;
   timeoutMs: number;
+  /** Largest text a skill may return (bytes, UTF-8). */
+  maxOutputBytes: number;
+  /** http_get/http_post calls allowed per run. */
+  maxHttpCalls: number;
+  /** Largest HTTP response body handed to a skill (bytes). */
+  httpMaxBodyBytes: number;
 }
 
 export function loadSkillSettings(r: EnvReader): SkillSettings {
@@ -15,5 +21,8 @@ export function loadSkillSettings(r: EnvReader): SkillSettings {
     httpAllow: r.csv('RUSTY_PINCH_SKILL_HTTP_ALLOW').map((h) => h.toLowerCase()),
     memoryLimitMb: r.int('RUSTY_PINCH_SKILL_MEMORY_MB', 32, { min: 1, max: 1024 }),
     timeoutMs: r.int('RUSTY_PINCH_SKILL_TIMEOUT_MS', 5000, { min: 10, max: 600_000 }),
+    maxOutputBytes: r.int('RUSTY_PINCH_SKILL_MAX_OUTPUT_KB', 128, { min: 1, max: 16_384 }) * 1024,
+    maxHttpCalls: r.int('RUSTY_PINCH_SKILL_MAX_HTTP_CALLS', 16, { min: 0, max: 10_000 }),
+    httpMaxBodyBytes: r.int('RUSTY_PINCH_SKILL_HTTP_MAX_BODY_KB', 1024, { min: 1, max: 65_536 }) * 1024,
   };
 }
