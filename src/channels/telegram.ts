@@ -84,6 +84,9 @@ export class TelegramAdapter implements ChannelAdapter {
       this.botId = String(me.id);
       this.state = this.journal.load(this.botId);
       await client.api.deleteWebhook(undefined, grammySignal(signal)).catch((err: unknown) => this.pollError(err));
+      // Reachable with a valid token: ready now, not after the first long poll returns (which
+      // may take the whole poll timeout). A failed poll clears it until one succeeds again.
+      this.ready = !signal.aborted;
       // Updates received by an earlier run but never handled come first.
       for (const [id, msg] of [...this.state.pending].sort(([a], [b]) => a - b)) this.dispatch(id, msg, onMessage);
       const finished = new Promise<void>((resolve, reject) => {
