@@ -17,7 +17,7 @@ function boolValue(value: string): boolean {
 async function withPulse(fn: (p: PulseService) => Promise<CommandOutput>): Promise<CommandOutput> {
   const { loadSettings } = await import('../config/index.js');
   const { openCliPulse } = await import('../core/pulse-wiring.js');
-  const { ValidationError, UsageError } = await import('../core/errors.js');
+  const { ValidationError, UsageError } = await import('../core/index.js');
   const { PulseError } = await import('../pulse/index.js');
   const { pulse, close } = await openCliPulse(loadSettings());
   try {
