@@ -131,7 +131,7 @@ export function pulseServeComponent(): ServeComponent {
     name: 'pulse',
     async start(ctx: ServeContext) {
       const settings = ctx.app.settings;
-      const pulse = await openWiredPulse({ settings, app: async () => ctx.app, telemetry: ctx.app.runtime.telemetry, notify: (t, text) => ctx.notify(t, text), codex: codexPool(settings, ctx.app.runtime.telemetry) });
+      const pulse = await openWiredPulse({ settings, app: async () => ctx.app, telemetry: ctx.app.runtime.telemetry, notify: (t, text) => ctx.notify(t, text), codex: ctx.app.codex ? async () => ctx.app.codex as CodexPoolLike : codexPool(settings, ctx.app.runtime.telemetry) });
       const { PulseScheduler } = await import('../pulse/index.js');
       scheduler = new PulseScheduler(pulse);
       scheduler.start();
