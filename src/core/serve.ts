@@ -1,0 +1,234 @@
+// `serve`: one long-running process. Builds the App once, runs every enabled channel through the
+// shared runner (a failed channel is restarted with backoff, others keep running), starts the
+// serve components (Pulse, Codex drainer) and the ops endpoint, and on SIGINT/SIGTERM drains
+// in-flight turns (bounded) and stops everything in order.
+import { emitEvent, createMetrics, startOpsServer, type ChannelSample, type OpsServer, type Readiness, type ServeMetrics } from '../observe/index.js';
+import type { ChannelAdapter } from '../channels/index.js';
+import { CHANNEL_NAMES, checkChannelSettings, createChannelAdapter, emitChannelStart, hostChannel, onStopSignals, type ChannelName, type HostedChannel } from './channel-host.js';
+import { buildServeComponents, type ServeComponent, type ServeContext } from './serve-components.js';
+import { createApp, type App } from './app.js';
+import { ConfigError, errorChain } from './errors.js';
+
+export interface ServeOptions {
+  /** For tests: a prebuilt app (closed by serve). */
+  app?: App;
+  /** Stop when this aborts (besides SIGINT/SIGTERM). */
+  signal?: AbortSignal;
+  /** Listen for SIGINT/SIGTERM. Default true. */
+  handleSignals?: boolean;
+  /** Longest wait for a component to stop, and for the runtime to go idle. Default 10 s. */
+  stopTimeoutMs?: number;
+}
+
+/** One enabled channel, restarted with backoff when its runner fails for good. */
+class ChannelSupervisor {
+  current: HostedChannel | undefined;
+  private readonly totals = { in: 0, out: 0, reconnects: 0 };
+  private restarts = 0;
+
+  constructor(
+    private readonly app: App,
+    readonly name: ChannelName,
+    /** The first adapter, built (and validated) before serve starts. */
+    private first: ChannelAdapter | undefined,
+  ) {}
+
+  sample(): ChannelSample {
+    const h = this.current;
+    const s = h?.runner.stats;
+    return {
+      channel: this.name,
+      messagesIn: this.totals.in + (s?.messagesIn ?? 0),
+      messagesOut: this.totals.out + (s?.messagesOut ?? 0),
+      reconnects: this.totals.reconnects + this.restarts + adapterReconnects(h),
+      ready: this.ready(),
+    };
+  }
+
+  ready(): boolean {
+    const h = this.current;
+    return !!h && !h.runner.isStopping && h.adapter.isReady();
+  }
+
+  queueDepths(out: Record<string, number>): void {
+    const h = this.current;
+    if (!h) return;
+    out[`channel_${this.name}`] = h.runner.stats.queueDepth;
+    const outbound = (h.adapter as { queueDepth?: unknown }).queueDepth;
+    if (typeof outbound === 'number') out[`outbound_${this.name}`] = outbound;
+  }
+
+  abortTurns(): void {
+    this.current?.runner.abortTurns();
+  }
+
+  async run(stop: AbortSignal): Promise<void> {
+    let delay = 2000;
+    while (!stop.aborted) {
+      const adapter = this.first ?? (await createChannelAdapter(this.app.settings, this.name));
+      this.first = undefined;
+      const hosted = hostChannel(this.app, adapter);
+      this.current = hosted;
+      const startedAt = Date.now();
+      try {
+        await hosted.runner.run(stop);
+        return;
+      } catch (err) {
+        emitEvent('serve_channel_failed', { channel: this.name, error: errorChain(err), retry_in_ms: delay });
+      } finally {
+        hosted.dispose();
+        const s = hosted.runner.stats;
+        this.totals.in += s.messagesIn;
+        this.totals.out += s.messagesOut;
+        this.totals.reconnects += adapterReconnects(hosted);
+      }
+      if (stop.aborted) return;
+      if (Date.now() - startedAt > 60_000) delay = 2000;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, delay);
+        stop.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      });
+      delay = Math.min(delay * 2, 300_000);
+      this.restarts++;
+    }
+  }
+}
+
+function adapterReconnects(h: HostedChannel | undefined): number {
+  const a = h?.adapter as { reconnects?: unknown; stallRestarts?: unknown } | undefined;
+  const n = typeof a?.reconnects === 'number' ? a.reconnects : typeof a?.stallRestarts === 'number' ? a.stallRestarts : 0;
+  return Number.isFinite(n) ? n : 0;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<'timeout'>((resolve) => (t = setTimeout(() => resolve('timeout'), ms)))]).finally(() => clearTimeout(t));
+}
+
+/** Runs serve until a signal; resolves with the exit code once everything has stopped. */
+export async function runServe(options: ServeOptions = {}): Promise<number> {
+  const app = options.app ?? (await createApp());
+  const settings = app.settings;
+  const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
+  const stop = new AbortController();
+  let stopping = false;
+  const startedAt = performance.now();
+
+  const enabled = CHANNEL_NAMES.filter((c) => settings.channels[c].enabled);
+  const supervisors: ChannelSupervisor[] = [];
+  let components: ServeComponent[] = [];
+  const started = new Map<string, boolean>();
+  let ops: OpsServer | undefined;
+  let metrics: ServeMetrics | undefined;
+  let offTurns: (() => void) | undefined;
+  let offSignals: (() => void) | undefined;
+  const onExternal = (): void => stop.abort();
+
+  try {
+    // Fail fast on a channel that is enabled but cannot work (missing token, bad bridge URL).
+    for (const c of enabled) {
+      checkChannelSettings(settings, c);
+      supervisors.push(new ChannelSupervisor(app, c, await createChannelAdapter(settings, c)));
+    }
+    if (settings.ops.nonLoopback) {
+      const n = settings.ops.nonLoopback;
+      emitEvent('warning', {
+        message: n.action === 'allowed' ? `ops endpoint exposed on non-loopback host ${n.host} (RUSTY_PINCH_OPS_ALLOW_NON_LOOPBACK=true); it has no authentication` : `RUSTY_PINCH_OPS_ADDR host ${n.host} is not loopback; listening on 127.0.0.1 instead (set RUSTY_PINCH_OPS_ALLOW_NON_LOOPBACK=true to expose it)`,
+        component: 'ops',
+      });
+    }
+
+    if (settings.ops.addr) {
+      metrics = await createMetrics({
+        channels: () => supervisors.map((s) => s.sample()),
+        queues: () => {
+          const q: Record<string, number> = { runtime_turns: app.runtime.queue.depth };
+          for (const s of supervisors) s.queueDepths(q);
+          if (app.codex) q.codex = app.codex.peekWork().queueDepth;
+          return q;
+        },
+      });
+      offTurns = app.runtime.onTurn((r) => metrics?.recordTurn(r));
+    }
+
+    components = await buildServeComponents(app);
+    const readiness = (): Readiness => {
+      const checks: Record<string, boolean> = {};
+      for (const s of supervisors) checks[`channel:${s.name}`] = s.ready();
+      for (const c of components) checks[`component:${c.name}`] = (started.get(c.name) ?? false) && (c.isReady ? safeReady(c) : true);
+      const ready = !stopping && Object.values(checks).every(Boolean);
+      return { ready, checks, ...(stopping ? { reason: 'stopping' } : {}) };
+    };
+    if (settings.ops.addr) {
+      const { host, port } = settings.ops.addr;
+      try {
+        ops = await startOpsServer({ host, port, readiness, metrics: metrics ? () => metrics!.render() : undefined });
+      } catch (err) {
+        throw new ConfigError(`ops endpoint cannot listen on ${host}:${port}: ${errorChain(err)}`, { hint: 'set RUSTY_PINCH_OPS_ADDR to a free loopback address (e.g. 127.0.0.1:9465) or to off' });
+      }
+      emitEvent('ops_listening', { addr: `${host.includes(':') ? `[${host}]` : host}:${ops.port}`, endpoints: ['/healthz', '/readyz', '/metrics'] });
+    }
+
+    if (options.handleSignals !== false) {
+      offSignals = onStopSignals((count) => {
+        if (count === 1) stop.abort();
+        else for (const s of supervisors) s.abortTurns();
+      });
+    }
+    if (options.signal?.aborted) stop.abort();
+    options.signal?.addEventListener('abort', onExternal, { once: true });
+
+    const ctx: ServeContext = { app, signal: stop.signal, notify: (target, text) => notify(supervisors, target, text) };
+    for (const c of components) {
+      try {
+        await c.start(ctx);
+        started.set(c.name, true);
+      } catch (err) {
+        emitEvent('serve_component_error', { component: c.name, phase: 'start', error: errorChain(err) });
+      }
+    }
+
+    if (supervisors.length === 0) emitEvent('serve_no_channels', { message: 'no channel enabled (set RUSTY_PINCH_CHANNELS_TELEGRAM_ENABLED or _WHATSAPP_ENABLED); serving components and the ops endpoint only' });
+    for (const s of supervisors) emitChannelStart(settings, s.name, undefined);
+    emitEvent('serve_start', { channels: supervisors.map((s) => s.name), components: components.map((c) => c.name), ops_addr: ops ? `${ops.host}:${ops.port}` : null, startup_ms: Math.round(performance.now() - startedAt) });
+
+    const running = supervisors.map((s) => s.run(stop.signal).catch((err) => emitEvent('serve_channel_failed', { channel: s.name, error: errorChain(err), retry_in_ms: null })));
+    await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
+    stopping = true;
+    emitEvent('serve_stopping', { channels: supervisors.map((s) => s.name) });
+    await Promise.all(running);
+  } finally {
+    stopping = true;
+    stop.abort();
+    for (const c of [...components].reverse()) {
+      if (!started.get(c.name)) continue;
+      const r = await withTimeout(c.stop().catch((err) => emitEvent('serve_component_error', { component: c.name, phase: 'stop', error: errorChain(err) })), stopTimeoutMs);
+      if (r === 'timeout') emitEvent('serve_component_error', { component: c.name, phase: 'stop', error: `did not stop within ${stopTimeoutMs} ms` });
+    }
+    if ((await withTimeout(app.close(), stopTimeoutMs)) === 'timeout') emitEvent('warning', { message: `runtime did not go idle within ${stopTimeoutMs} ms`, component: 'serve' });
+    offTurns?.();
+    offSignals?.();
+    options.signal?.removeEventListener('abort', onExternal);
+    await ops?.close();
+  }
+  emitEvent('serve_stop', { reason: 'signal' });
+  return 0;
+}
+
+function safeReady(c: ServeComponent): boolean {
+  try {
+    return c.isReady!();
+  } catch {
+    return false;
+  }
+}
+
+/** Routes a component's notification (`<channel>:<chat id>`) to that channel's runner. */
+async function notify(supervisors: ChannelSupervisor[], target: string, text: string): Promise<void> {
+  const i = target.indexOf(':');
+  const channel = i > 0 ? target.slice(0, i) : target;
+  const chatId = i > 0 ? target.slice(i + 1) : '';
+  const s = supervisors.find((x) => x.name === channel);
+  if (!s?.current || !chatId) throw new Error(`cannot notify '${target}': channel ${channel || '(none)'} is not running in this serve`);
+  await s.current.runner.deliver(chatId, text);
+}
