@@ -1,6 +1,52 @@
-// CLI group: skills list|dry-run|run (issue 4).
+// CLI group: skills list|dry-run|run (issue 4). Work is imported lazily inside each action.
 import type { Command } from 'commander';
+import { action } from './output.js';
 
-export function registerSkillCommands(_program: Command): void {
-  // Commands are declared here by the part that implements them.
+export function registerSkillCommands(program: Command): void {
+  const skills = program.command('skills').description('sandboxed JavaScript skills in the workspace');
+  skills
+    .command('list')
+    .description('list installed skills (copies missing starter skills first)')
+    .action(
+      action(async () => {
+        const m = await manager();
+        return { json: { skills: m.list(), skills_dir: m.dir } };
+      }),
+    );
+  skills
+    .command('dry-run')
+    .description('compile a skill without running main (reports syntax errors with line numbers)')
+    .requiredOption('--name <skill>', 'skill name')
+    .action(
+      action(async (opts: { name: string }) => {
+        const m = await manager();
+        await m.dryRun(opts.name);
+        return { json: { skill: opts.name.trim(), status: 'ok' } };
+      }),
+    );
+  skills
+    .command('run')
+    .description('run a skill as a turn and print {"output","skill","status"}')
+    .option('--session <id>', 'session id', 'default')
+    .requiredOption('--name <skill>', 'skill name')
+    .option('--args <text>', 'arguments passed to main(args)', '')
+    .action(
+      action(async (opts: { session: string; name: string; args: string }) => {
+        const { createApp } = await import('../core/index.js');
+        const { runSkillTurn } = await import('../core/skill-turn.js');
+        const app = await createApp();
+        try {
+          const res = await runSkillTurn(app.runtime, app.skills, opts.session, opts.name, opts.args);
+          return { stdout: res.text };
+        } finally {
+          await app.close();
+        }
+      }),
+    );
+}
+
+async function manager() {
+  const [{ loadSettings }, { SkillManager }] = await Promise.all([import('../config/index.js'), import('../skills/index.js')]);
+  const s = loadSettings();
+  return new SkillManager(s.workspace, s.skills);
 }

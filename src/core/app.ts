@@ -6,6 +6,7 @@ import { ToolRegistry, builtinTools } from '../tools/index.js';
 import { createProvider, type Provider, type ProviderDeps } from '../providers/index.js';
 import { Runtime } from './runtime.js';
 import { installPulseApprovals } from './pulse-wiring.js';
+import { SkillManager, skillListTool, skillRunTool, type SkillManagerOptions } from '../skills/index.js';
 import type { CodexPool, CodexPoolDeps } from '../brain/index.js';
 
 export interface AppOptions {
@@ -16,6 +17,8 @@ export interface AppOptions {
   telemetryDebounceMs?: number;
   /** Seams for the Codex pool built when the provider is codex (tests: runner, clock). */
   codexPool?: Pick<CodexPoolDeps, 'runner' | 'clock'>;
+  /** Skill manager seams (tests: resolver, assets dir, constants). */
+  skills?: SkillManagerOptions;
 }
 
 export interface App {
@@ -23,6 +26,8 @@ export interface App {
   runtime: Runtime;
   /** The Codex account pool (provider codex): queued answers go to runtime.completeDeferred. */
   codex?: CodexPool;
+  /** Skills (QuickJS loads lazily on the first run; nothing is scanned at startup). */
+  skills: SkillManager;
   close(): Promise<void>;
 }
 
@@ -32,6 +37,9 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   const telemetry = new Telemetry(settings.telemetryFile, options.telemetryDebounceMs);
   const tools = new ToolRegistry();
   for (const t of builtinTools) tools.register(t);
+  const skills = new SkillManager(settings.workspace, settings.skills, options.skills);
+  tools.register(skillListTool(() => skills));
+  tools.register(skillRunTool(() => skills));
   let providerDeps = options.providerDeps;
   let codex: CodexPool | undefined;
   if (!options.provider && settings.provider === 'codex' && settings.codex.enabled && !providerDeps?.codexExecutor) {
@@ -40,8 +48,8 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     providerDeps = { ...providerDeps, codexExecutor: codex };
   }
   const provider = options.provider ?? (await createProvider(settings, providerDeps));
-  const runtime = new Runtime({ settings, sessions, telemetry, tools, provider });
+  const runtime = new Runtime({ settings, sessions, telemetry, tools, provider, skillNames: () => skills.names() });
   // Risky model-requested tools wait for operator approval (Pulse opens lazily on first use).
   installPulseApprovals(runtime);
-  return { settings, runtime, codex, close: () => runtime.close() };
+  return { settings, runtime, codex, skills, close: async () => { await runtime.close(); await skills.close(); } };
 }
