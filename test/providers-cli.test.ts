@@ -233,10 +233,9 @@ test('codex failure: exit code and stderr in one clear error line', async () => 
   }
 });
 
-// Issue 2 item 9. Marked todo: with the Brain's pool wired into createApp, a missing binary makes
-// the health check fail and the task is queued (`run` prints "queued" and exits 0). The provider's
-// own direct executor meets this contract (providers-codex.test.ts); the pool must decide.
-test('codex missing: the error says how to install and log in, or pick another provider', { todo: 'pool queues the task when the CLI is missing' }, async () => {
+// Issue 2 item 9: with the default provider and no Codex CLI, the error says how to install and
+// log in, or how to choose another provider (the pool fails at once instead of queueing).
+test('codex missing: the error says how to install and log in, or pick another provider', async () => {
   const t = tempDir();
   try {
     const r = await runCli(['run', '--session', 'm', '--message', 'x'], { env: codexEnv(t.dir, {}, { RUSTY_PINCH_CODEX_CLI_BIN: join(t.dir, 'no-codex-here') }) });
