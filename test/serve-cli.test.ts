@@ -163,10 +163,10 @@ test('serve: both channels against the fakes; readyz 503 then 200; metrics after
   }
 });
 
-test('serve with no channel enabled still runs the ops endpoint and says so; SIGINT exits 0', async () => {
+test('serve with no channel enabled still runs the ops endpoint and says so; a non-loopback address is refused with a warning; SIGINT exits 0', async () => {
   const t = tempDir('rp-serve-none-');
   const ops = await freePort();
-  const serve = startServe(cleanEnv(t.dir, { RUSTY_PINCH_OPS_ADDR: `127.0.0.1:${ops}` }));
+  const serve = startServe(cleanEnv(t.dir, { RUSTY_PINCH_OPS_ADDR: `0.0.0.0:${ops}` }));
   try {
     const r = await until(async () => {
       const x = await get(`http://127.0.0.1:${ops}/readyz`);
@@ -174,6 +174,9 @@ test('serve with no channel enabled still runs the ops endpoint and says so; SIG
     }, 'ready without channels');
     assert.match(r.body, /"status":"ready"/);
     assert.ok(events(serve.stderr()).some((e) => e.event === 'serve_no_channels'));
+    const warn = events(serve.stderr()).find((e) => e.event === 'warning' && e.component === 'ops');
+    assert.match(String(warn?.message), /not loopback; listening on 127\.0\.0\.1/);
+    assert.ok(events(serve.stderr()).some((e) => e.event === 'ops_listening' && e.addr === `127.0.0.1:${ops}`));
     serve.child.kill('SIGINT');
     const res = await serve.result;
     assert.equal(res.code, 0, res.stderr.slice(-1500));
