@@ -1,14 +1,10 @@
 // The grammY Bot API client for the Telegram adapter (loaded lazily, so importing the channels
 // face costs nothing), with auto-retry honouring 429 retry_after, a request timeout, an HTTP
-// agent we can close at stop, and error classification with the token scrubbed out.
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+// and error classification with the token scrubbed out.
 import type { Api } from 'grammy';
 
 export interface TelegramClient {
   api: Api;
-  /** Closes idle keep-alive sockets (the process can exit). */
-  close(): void;
 }
 
 export interface ClientOptions {
@@ -23,16 +19,13 @@ export interface ClientOptions {
 export async function createTelegramClient(options: ClientOptions): Promise<TelegramClient> {
   const [{ Api }, { autoRetry }] = await Promise.all([import('grammy'), import('@grammyjs/auto-retry')]);
   const root = options.apiRoot ?? 'https://api.telegram.org';
-  const agent = root.startsWith('https:') ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
-  const api = new Api(options.token, {
-    apiRoot: root,
-    timeoutSeconds: options.timeoutSecs,
-    baseFetchConfig: { agent },
-  });
+  // grammY keeps connections alive with its own agent; Node unrefs idle sockets, so they never
+  // hold the process open after a stop.
+  const api = new Api(options.token, { apiRoot: root, timeoutSeconds: options.timeoutSecs });
   // 429 → wait retry_after and repeat (bounded). 5xx and network errors come back to us: the
   // poll loop and the send path apply their own exponential backoff.
   api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: options.maxRetryAfterSecs ?? 60, rethrowInternalServerErrors: true, rethrowHttpErrors: true }));
-  return { api, close: () => agent.destroy() };
+  return { api };
 }
 
 /** grammY types its signals with the abort-controller polyfill; Node's are compatible at runtime. */
@@ -50,8 +43,13 @@ export interface Classified {
   retryAfterMs: number | undefined;
   /** Telegram rejected our HTML (the piece is re-sent as plain text). */
   badMarkup: boolean;
+  /** The request surely never reached the server (safe to repeat a send without duplicates). */
+  notSent: boolean;
   message: string;
 }
+
+/** Connection errors that happen before any byte of the request reached the server. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
 
 /** Classifies grammY's GrammyError / HttpError (and anything else) without the token. */
 export function classifyError(err: unknown, token: string): Classified {
@@ -68,13 +66,16 @@ export function classifyError(err: unknown, token: string): Classified {
       status,
       retryAfterMs: retryAfter,
       badMarkup,
+      notSent: false,
       message: scrub(`telegram API returned error ${status}: ${description}`),
     };
   }
   // HttpError: the network failed; its `error` is the fetch error (whose text may hold the URL).
   const cause = e?.error instanceof Error ? `: ${e.error.message}` : '';
+  const code = (e?.error as { code?: unknown } | undefined)?.code;
+  const notSent = typeof code === 'string' && NOT_SENT.has(code);
   const base = err instanceof Error ? err.message : String(err);
-  return { fatal: false, transient: true, status: undefined, retryAfterMs: undefined, badMarkup: false, message: scrub(`${base}${cause}`) };
+  return { fatal: false, transient: true, status: undefined, retryAfterMs: undefined, badMarkup: false, notSent, message: scrub(`${base}${cause}`) };
 }
 
 /** A Bot API call failed; `message` never contains the token. */

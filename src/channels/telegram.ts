@@ -78,6 +78,8 @@ export class TelegramAdapter implements ChannelAdapter {
 
   async run(onMessage: (msg: ChannelMessage) => Promise<void>, signal: AbortSignal): Promise<void> {
     const client = await this.api();
+    // The HTTP agent stays open after run(): deferred replies may still be on their way, and
+    // Node unrefs idle keep-alive sockets, so they never keep the process alive.
     try {
       const me = await this.untilOk(() => client.api.getMe(grammySignal(signal)), signal, 'getMe');
       if (!me) return;
@@ -108,7 +110,6 @@ export class TelegramAdapter implements ChannelAdapter {
       }
     } finally {
       this.ready = false;
-      client.close();
     }
   }
 
@@ -278,14 +279,19 @@ export class TelegramAdapter implements ChannelAdapter {
     await api.sendChatAction(chatId, 'typing').catch(() => undefined);
   }
 
-  /** Retries transient failures (5xx, network) with exponential backoff; 429 is auto-retry's. */
+  /**
+   * Retries a send with exponential backoff on 5xx (and 429 beyond auto-retry) and on connection
+   * failures that never reached the server. A reset or timeout after the request went out is not
+   * retried: Telegram may have delivered it, and a duplicate reply is worse than a logged error.
+   */
   private async withRetries(fn: () => Promise<void>): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await fn();
       } catch (err) {
         const c = classifyError(err, this.token);
-        if (!c.transient || attempt >= 3) throw new TelegramApiError(c);
+        const again = c.notSent || (c.status !== undefined && (c.status >= 500 || c.status === 429));
+        if (!again || attempt >= 3) throw new TelegramApiError(c);
         await sleep(Math.max(c.retryAfterMs ?? 0, backoffDelay(attempt, 500, 8000, this.random)));
       }
     }

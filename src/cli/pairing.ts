@@ -22,7 +22,7 @@ async function store() {
 async function operatorError(err: unknown): Promise<never> {
   const { PairingError } = await import('../channels/index.js');
   if (err instanceof PairingError) {
-    const { ValidationError } = await import('../core/errors.js');
+    const { ValidationError } = await import('../core/index.js');
     throw new ValidationError(err.message, { hint: 'run `rusty-pinch pairing list` to see pending codes and approved senders' });
   }
   throw err;
