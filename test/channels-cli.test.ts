@@ -141,17 +141,25 @@ test('pairing end to end: code sent, operator approves, the running channel answ
 
 /** A fake OpenAI-compatible provider that takes `delayMs` per answer. */
 async function slowProvider(delayMs: number) {
+  const timers = new Set<NodeJS.Timeout>();
   const server = createServer((req, res) => {
     req.resume();
-    req.on('end', () =>
-      setTimeout(() => {
+    req.on('end', () => {
+      const t = setTimeout(() => {
+        timers.delete(t);
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ choices: [{ message: { role: 'assistant', content: 'slow but sure' } }] }));
-      }, delayMs),
-    );
+      }, delayMs);
+      timers.add(t);
+    });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))) };
+  const close = () => {
+    for (const t of timers) clearTimeout(t);
+    server.closeAllConnections();
+    return new Promise<void>((r) => server.close(() => r()));
+  };
+  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, close };
 }
 
 for (const [sig, name] of [['SIGTERM', 'terminate'], ['SIGINT', 'interrupt']] as const) {
@@ -181,6 +189,31 @@ for (const [sig, name] of [['SIGTERM', 'terminate'], ['SIGINT', 'interrupt']] as
     }
   });
 }
+
+test('a second signal aborts the slow turn: the chat gets the friendly notice, exit 0', async () => {
+  const { dir, cleanup } = tempDir();
+  const fake = await startFakeTelegram();
+  const provider = await slowProvider(20_000);
+  try {
+    const env = tgEnv(dir, fake, { RUSTY_PINCH_CHANNELS_TELEGRAM_DM_POLICY: 'open', RUSTY_PINCH_PROVIDER: 'openai', RUSTY_PINCH_OPENAI_API_BASE: provider.base, RUSTY_PINCH_API_KEY: 'sk-test-key-for-fake', RUSTY_PINCH_REQUEST_RETRIES: '0' });
+    const run = startCli(['channels', 'telegram'], env);
+    fake.message({ chatId: 56, text: 'this will take forever' });
+    await fake.waitFor(() => fake.actions.length > 0, 15_000, 'typing (turn started)');
+    run.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    run.child.kill('SIGINT');
+    const r = await run.result;
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(fake.sent.map((s) => s.text), ['Sorry, something went wrong while I was answering. Please try again in a moment.']);
+    const signals = events(r.stderr).filter((e) => e.event === 'channel_signal').map((e) => `${e.signal}:${e.action}`);
+    assert.deepEqual(signals, ['terminate:graceful_stop', 'interrupt:abort_turns']);
+    assert.ok(!fake.sent[0]!.text.includes('request_id'), 'no internal error text in the chat');
+  } finally {
+    await provider.close();
+    await fake.close();
+    cleanup();
+  }
+});
 
 test('garbage: bad flag values exit 2; bad settings exit 1; a corrupt offset file is moved aside', async () => {
   const { dir, cleanup } = tempDir();
