@@ -2,7 +2,7 @@
 // shared runner (a failed channel is restarted with backoff, others keep running), starts the
 // serve components (Pulse, Codex drainer) and the ops endpoint, and on SIGINT/SIGTERM drains
 // in-flight turns (bounded) and stops everything in order.
-import { emitEvent, createMetrics, startOpsServer, type ChannelSample, type OpsServer, type Readiness, type ServeMetrics } from '../observe/index.js';
+import { emitEvent, createMetrics, startOpsServer, type ChannelSample, type OpsServer, type Readiness, type ServeMetrics, type TurnSample } from '../observe/index.js';
 import type { ChannelAdapter } from '../channels/index.js';
 import { CHANNEL_NAMES, checkChannelSettings, createChannelAdapter, emitChannelStart, hostChannel, onStopSignals, type ChannelName, type HostedChannel } from './channel-host.js';
 import { buildServeComponents, type ServeComponent, type ServeContext } from './serve-components.js';
@@ -124,6 +124,10 @@ export async function runServe(options: ServeOptions = {}): Promise<number> {
   let offSignals: (() => void) | undefined;
   const onExternal = (): void => stop.abort();
 
+  let booting = true;
+  let running: Array<Promise<void>> = [];
+  const pendingTurns: TurnSample[] = [];
+
   try {
     // Fail fast on a channel that is enabled but cannot work (missing token, bad bridge URL).
     for (const c of enabled) {
@@ -137,38 +141,8 @@ export async function runServe(options: ServeOptions = {}): Promise<number> {
         component: 'ops',
       });
     }
-
-    if (settings.ops.addr) {
-      metrics = await createMetrics({
-        channels: () => supervisors.map((s) => s.sample()),
-        queues: () => {
-          const q: Record<string, number> = { runtime_turns: app.runtime.queue.depth };
-          for (const s of supervisors) s.queueDepths(q);
-          if (app.codex) q.codex = app.codex.peekWork().queueDepth;
-          return q;
-        },
-      });
-      offTurns = app.runtime.onTurn((r) => metrics?.recordTurn(r));
-    }
-
-    components = await buildServeComponents(app);
-    const readiness = (): Readiness => {
-      const checks: Record<string, boolean> = {};
-      for (const s of supervisors) checks[`channel:${s.name}`] = s.ready();
-      for (const c of components) checks[`component:${c.name}`] = (started.get(c.name) ?? false) && (c.isReady ? safeReady(c) : true);
-      const ready = !stopping && Object.values(checks).every(Boolean);
-      return { ready, checks, ...(stopping ? { reason: 'stopping' } : {}) };
-    };
-    if (settings.ops.addr) {
-      const { host, port } = settings.ops.addr;
-      try {
-        ops = await startOpsServer({ host, port, readiness, metrics: metrics ? () => metrics!.render() : undefined });
-      } catch (err) {
-        throw new ConfigError(`ops endpoint cannot listen on ${host}:${port}: ${errorChain(err)}`, { hint: 'set RUSTY_PINCH_OPS_ADDR to a free loopback address (e.g. 127.0.0.1:9465) or to off' });
-      }
-      emitEvent('ops_listening', { addr: `${host.includes(':') ? `[${host}]` : host}:${ops.port}`, endpoints: ['/healthz', '/readyz', '/metrics'] });
-    }
-
+    // Turns are counted from the first one; metrics load in the background (prom-client is lazy).
+    offTurns = app.runtime.onTurn((r) => (metrics ? metrics.recordTurn(r) : pendingTurns.push(r)));
     if (options.handleSignals !== false) {
       offSignals = onStopSignals((count) => {
         if (count === 1) stop.abort();
@@ -178,8 +152,46 @@ export async function runServe(options: ServeOptions = {}): Promise<number> {
     if (options.signal?.aborted) stop.abort();
     options.signal?.addEventListener('abort', onExternal, { once: true });
 
+    // The ops endpoint first (fails fast on a busy port), then the channels connect while the
+    // metrics library and the components load.
+    const readiness = (): Readiness => {
+      const checks: Record<string, boolean> = {};
+      for (const s of supervisors) checks[`channel:${s.name}`] = s.ready();
+      for (const c of components) checks[`component:${c.name}`] = (started.get(c.name) ?? false) && (c.isReady ? safeReady(c) : true);
+      const ready = !stopping && !booting && Object.values(checks).every(Boolean);
+      return { ready, checks, ...(stopping ? { reason: 'stopping' } : booting ? { reason: 'starting' } : {}) };
+    };
+    let metricsLoad: Promise<ServeMetrics> | undefined;
+    if (settings.ops.addr) {
+      const { host, port } = settings.ops.addr;
+      const loading = (metricsLoad = createMetrics({
+        channels: () => supervisors.map((s) => s.sample()),
+        queues: () => {
+          const q: Record<string, number> = { runtime_turns: app.runtime.queue.depth };
+          for (const s of supervisors) s.queueDepths(q);
+          if (app.codex) q.codex = app.codex.peekWork().queueDepth;
+          return q;
+        },
+      }));
+      try {
+        ops = await startOpsServer({ host, port, readiness, metrics: async () => (await loading).render() });
+      } catch (err) {
+        throw new ConfigError(`ops endpoint cannot listen on ${host}:${port}: ${errorChain(err)}`, { hint: 'set RUSTY_PINCH_OPS_ADDR to a free loopback address (e.g. 127.0.0.1:9465) or to off' });
+      }
+      emitEvent('ops_listening', { addr: `${host.includes(':') ? `[${host}]` : host}:${ops.port}`, endpoints: ['/healthz', '/readyz', '/metrics'] });
+    }
+
+    if (supervisors.length === 0) emitEvent('serve_no_channels', { message: 'no channel enabled (set RUSTY_PINCH_CHANNELS_TELEGRAM_ENABLED or _WHATSAPP_ENABLED); serving components and the ops endpoint only' });
+    for (const s of supervisors) emitChannelStart(settings, s.name, undefined);
+    running = supervisors.map((s) => s.run(stop.signal).catch((err) => emitEvent('serve_channel_failed', { channel: s.name, error: errorChain(err), retry_in_ms: null })));
+
+    const [loaded, built] = await Promise.all([metricsLoad, buildServeComponents(app)]);
+    metrics = loaded;
+    if (metrics) for (const r of pendingTurns.splice(0)) metrics.recordTurn(r);
+    components = built;
     const ctx: ServeContext = { app, signal: stop.signal, notify: (target, text) => notify(supervisors, target, text) };
     for (const c of components) {
+      if (stop.signal.aborted) break;
       try {
         await c.start(ctx);
         started.set(c.name, true);
@@ -187,24 +199,25 @@ export async function runServe(options: ServeOptions = {}): Promise<number> {
         emitEvent('serve_component_error', { component: c.name, phase: 'start', error: errorChain(err) });
       }
     }
-
-    if (supervisors.length === 0) emitEvent('serve_no_channels', { message: 'no channel enabled (set RUSTY_PINCH_CHANNELS_TELEGRAM_ENABLED or _WHATSAPP_ENABLED); serving components and the ops endpoint only' });
-    for (const s of supervisors) emitChannelStart(settings, s.name, undefined);
+    booting = false;
     emitEvent('serve_start', { channels: supervisors.map((s) => s.name), components: components.map((c) => c.name), ops_addr: ops ? `${ops.host}:${ops.port}` : null, startup_ms: Math.round(performance.now() - startedAt) });
 
-    const running = supervisors.map((s) => s.run(stop.signal).catch((err) => emitEvent('serve_channel_failed', { channel: s.name, error: errorChain(err), retry_in_ms: null })));
     await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
     stopping = true;
     emitEvent('serve_stopping', { channels: supervisors.map((s) => s.name) });
-    await Promise.all(running);
   } finally {
     stopping = true;
     stop.abort();
-    for (const c of [...components].reverse()) {
-      if (!started.get(c.name)) continue;
-      const r = await withTimeout(c.stop().catch((err) => emitEvent('serve_component_error', { component: c.name, phase: 'stop', error: errorChain(err) })), stopTimeoutMs);
-      if (r === 'timeout') emitEvent('serve_component_error', { component: c.name, phase: 'stop', error: `did not stop within ${stopTimeoutMs} ms` });
-    }
+    // Channels drain in-flight turns (bounded by their drain) while the components stop, so a
+    // component's last notification can still go out.
+    const stopComponents = async (): Promise<void> => {
+      for (const c of [...components].reverse()) {
+        if (!started.get(c.name)) continue;
+        const r = await withTimeout(c.stop().catch((err) => emitEvent('serve_component_error', { component: c.name, phase: 'stop', error: errorChain(err) })), stopTimeoutMs);
+        if (r === 'timeout') emitEvent('serve_component_error', { component: c.name, phase: 'stop', error: `did not stop within ${stopTimeoutMs} ms` });
+      }
+    };
+    await Promise.all([...running, stopComponents()]);
     if ((await withTimeout(app.close(), stopTimeoutMs)) === 'timeout') emitEvent('warning', { message: `runtime did not go idle within ${stopTimeoutMs} ms`, component: 'serve' });
     offTurns?.();
     offSignals?.();
