@@ -1,4 +1,4 @@
-// `channels telegram` and `pairing` through the built CLI against the fake Bot API: restarts do
+// `channels telegram|whatsapp` and `pairing` through the built CLI against the fake Bot API: restarts do
 // not re-answer, allowlists, the pairing flow end to end, SIGTERM/SIGINT during a slow turn,
 // bad flags and settings, and a corrupt offset file.
 import { test } from 'node:test';
@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, cleanEnv, events, runCli, tempDir, type CliResult } from './helpers.js';
 import { startFakeTelegram, type FakeTelegram } from './fakes/telegram-api.js';
+import { FakeWhatsAppBridge } from './fakes/whatsapp-bridge.js';
 
 function tgEnv(dir: string, fake: FakeTelegram, extra: Record<string, string | undefined> = {}): Record<string, string> {
   return cleanEnv(dir, {
@@ -211,6 +212,26 @@ test('a second signal aborts the slow turn: the chat gets the friendly notice, e
   } finally {
     await provider.close();
     await fake.close();
+    cleanup();
+  }
+});
+
+test('channels whatsapp --max-messages 1 answers through the bridge and exits 0', async () => {
+  const { dir, cleanup } = tempDir();
+  const bridge = await FakeWhatsAppBridge.start({ dialect: 'original' });
+  try {
+    const env = cleanEnv(dir, { RUSTY_PINCH_CHANNELS_WHATSAPP_ENABLED: 'true', RUSTY_PINCH_CHANNELS_WHATSAPP_BRIDGE_URL: bridge.url, RUSTY_PINCH_CHANNELS_WHATSAPP_ALLOW_FROM: '15550001', RUSTY_PINCH_SESSION_FSYNC: 'false' });
+    const run = startCli(['channels', 'whatsapp', '--max-messages', '1'], env);
+    await bridge.waitForClient(15_000);
+    bridge.inbound({ from: '15550001', text: 'hi from whatsapp', id: 'm1' });
+    const r = await run.result;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(String(bridge.outbound[0]?.content), /Received 'hi from whatsapp'/);
+    const ev = events(r.stderr);
+    assert.deepEqual(ev.find((e) => e.event === 'channel_start'), { event: 'channel_start', allow_from_count: 1, bridge_url: bridge.url, channel: 'whatsapp', dm_policy: 'allowlist', max_messages: 1, reconnect_ms: 2000 });
+    assert.deepEqual(ev.at(-1), { event: 'channel_stop', channel: 'whatsapp', reason: 'max_messages' });
+  } finally {
+    await bridge.close();
     cleanup();
   }
 });

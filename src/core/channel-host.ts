@@ -2,8 +2,8 @@
 // the deferred-reply wiring for one adapter, and runs one channel in the foreground
 // (`channels telegram|whatsapp`) with SIGINT/SIGTERM as a graceful stop. `serve` reuses the parts.
 import { emitEvent } from '../observe/index.js';
-import { AccessControl, ChannelRunner, PairingStore, createTelegramAdapter, type ChannelAdapter, type StopReason, type TurnHandler } from '../channels/index.js';
-import type { Settings, WhatsAppSettings } from '../config/index.js';
+import { AccessControl, ChannelRunner, PairingStore, createTelegramAdapter, createWhatsAppAdapter, type ChannelAdapter, type StopReason, type TurnHandler } from '../channels/index.js';
+import type { Settings } from '../config/index.js';
 import { ConfigError } from './errors.js';
 import { createApp, type App } from './app.js';
 import type { Runtime } from './runtime.js';
@@ -47,17 +47,13 @@ export function checkChannelSettings(settings: Settings, channel: ChannelName): 
   if (!w.bridgeUrl) throw new ConfigError('RUSTY_PINCH_CHANNELS_WHATSAPP_BRIDGE_URL is required when whatsapp channel is enabled');
 }
 
-type WhatsAppFactory = (settings: WhatsAppSettings, deps?: object) => ChannelAdapter;
-
 /** The platform adapter for `channel` (settings must have passed checkChannelSettings). */
 export async function createChannelAdapter(settings: Settings, channel: ChannelName): Promise<ChannelAdapter> {
-  if (channel === 'telegram') return createTelegramAdapter(settings.channels.telegram, { dataDir: settings.dataDir });
-  // Looked up by name: the WhatsApp adapter is exported from the channels face by its own part.
-  const face = (await import('../channels/index.js')) as unknown as { createWhatsAppAdapter?: WhatsAppFactory };
-  if (typeof face.createWhatsAppAdapter !== 'function') throw new ConfigError('the whatsapp adapter is not available in this build');
   try {
-    return face.createWhatsAppAdapter(settings.channels.whatsapp);
+    if (channel === 'telegram') return createTelegramAdapter(settings.channels.telegram, { dataDir: settings.dataDir });
+    return createWhatsAppAdapter(settings.channels.whatsapp);
   } catch (err) {
+    // Invalid settings the adapter found (e.g. a bridge URL that is not ws/wss): exit 1, clearly.
     throw new ConfigError((err as Error).message, { cause: err });
   }
 }
