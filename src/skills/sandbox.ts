@@ -99,7 +99,12 @@ export async function runInSandbox(input: SandboxInput): Promise<string> {
     const interrupt = (rt: QuickJSRuntime): boolean => {
       if (state.budget !== undefined) return true;
       const now = Date.now();
-      if (now > state.deadline) return true;
+      if (now > state.deadline) {
+        // Interrupting a promise job can surface as odd guest errors or a dropped job, so the
+        // budget is recorded first and every later failure of this run reports it.
+        state.budget = timeoutMessage(limits);
+        return true;
+      }
       // QuickJS's own accounting undercounts in this build, so sample the real usage.
       if (now - lastMemCheck >= MEMORY_SAMPLE_MS) {
         lastMemCheck = now;
