@@ -29,7 +29,8 @@ export interface CoreSettings {
   sessionsDir: string;
   busCapacity: number;
   busOverflow: 'drop_oldest' | 'drop_newest' | 'block';
-  /** Max sessions turning at the same time in one process. Default 8. */
+  /** Max sessions turning at the same time in one process. Default 32: turns mostly wait on
+   *  the network, and a slow chat must not hold up the others. */
   maxConcurrentTurns: number;
   /** fsync each session append (durable across power loss). Default true. */
   sessionFsync: boolean;
@@ -110,7 +111,7 @@ export function loadCoreSettings(r: EnvReader, cwd: string): CoreSettings {
     sessionsDir: resolve(dataDir, 'sessions'),
     busCapacity: Math.max(1, r.int('RUSTY_PINCH_BUS_CAPACITY', 100, { min: 0, max: 1_000_000 })),
     busOverflow: r.oneOf('RUSTY_PINCH_BUS_OVERFLOW', ['drop_oldest', 'drop_newest', 'block'] as const, 'drop_oldest'),
-    maxConcurrentTurns: r.int('RUSTY_PINCH_MAX_CONCURRENT_TURNS', 8, { min: 1, max: 256 }),
+    maxConcurrentTurns: r.int('RUSTY_PINCH_MAX_CONCURRENT_TURNS', 32, { min: 1, max: 256 }),
     sessionFsync: r.bool('RUSTY_PINCH_SESSION_FSYNC', true),
   };
 }
