@@ -89,6 +89,7 @@ export class TelegramAdapter implements ChannelAdapter {
       // Reachable with a valid token: ready now, not after the first long poll returns (which
       // may take the whole poll timeout). A failed poll clears it until one succeeds again.
       this.ready = !signal.aborted;
+      this.lastOk = Date.now(); // the stall clock starts with polling, not at construction
       // Updates received by an earlier run but never handled come first.
       for (const [id, msg] of [...this.state.pending].sort(([a], [b]) => a - b)) this.dispatch(id, msg, onMessage);
       const finished = new Promise<void>((resolve, reject) => {
