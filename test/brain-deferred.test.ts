@@ -8,7 +8,7 @@ import { settingsFromEnv } from '../src/config/index.js';
 import { createApp } from '../src/core/index.js';
 import { buildServeComponents } from '../src/core/serve-components.js';
 import { openCodexPool } from '../src/brain/index.js';
-import type { DeferredReply } from '../src/core/types.js';
+import type { DeferredReply } from '../src/kernel/index.js';
 import { FAKE_CODEX, cleanEnv, tempDir } from './helpers.js';
 
 async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {

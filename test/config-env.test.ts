@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadEnv, parseEnvText, settingsFromEnv, loadSettings, parseCodexAccounts } from '../src/config/index.js';
-import { ConfigError } from '../src/core/errors.js';
+import { ConfigError } from '../src/kernel/index.js';
 import { tempDir } from './helpers.js';
 
 test('parseEnvText: export prefix, comments, quotes, expansion, empty values', () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { settingsFromEnv } from '../src/config/index.js';
-import { AppError } from '../src/core/errors.js';
+import { AppError } from '../src/kernel/index.js';
 import { buildCodexExecArgv, codexChildEnv, codexRunOutput, parseCodexOutput, runCodexProcess, MAX_STDOUT_BYTES } from '../src/providers/codex-runner.js';
 import { FAKE_CODEX, tempDir } from './helpers.js';
 

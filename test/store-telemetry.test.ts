@@ -6,7 +6,7 @@ import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Telemetry } from '../src/store/index.js';
 import { setEventSink } from '../src/observe/index.js';
-import type { TurnRecord } from '../src/core/types.js';
+import type { TurnRecord } from '../src/kernel/index.js';
 import { cleanEnv, runCli, tempDir } from './helpers.js';
 
 function turn(over: Partial<TurnRecord> = {}): TurnRecord {

@@ -1,7 +1,7 @@
 // One Codex account = its own CODEX_HOME (so each is logged in on its own) and its own key
 // variable. A child gets the minimal environment plus exactly these, nothing else secret.
 import { join } from 'node:path';
-import { AppError } from '../core/errors.js';
+import { AppError } from '../kernel/index.js';
 import { codexChildEnv } from '../providers/index.js';
 import type { CodexAccountConfig, Settings } from '../config/index.js';
 import { ensurePrivateDir } from './state.js';

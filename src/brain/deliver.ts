@@ -1,7 +1,7 @@
 // Where a queued task's result goes when it finally runs: the hook the composition root gave
 // (serve: runtime.completeDeferred → session + chat), else the session file plus the outbox.
-import { rfc3339Now } from '../core/time.js';
-import { errorChain } from '../core/errors.js';
+import { rfc3339Now } from '../kernel/index.js';
+import { errorChain } from '../kernel/index.js';
 import { emitEvent } from '../observe/index.js';
 import { SessionStore } from '../store/index.js';
 import type { Settings } from '../config/index.js';

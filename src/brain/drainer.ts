@@ -1,7 +1,7 @@
 // The `serve` side of the pool: drains the queue as soon as quota or health allows, runs the
 // periodic health checks, and sends answers other processes left in the outbox. Idle cost is
 // one small lock-free file read per poll.
-import { errorChain } from '../core/errors.js';
+import { errorChain } from '../kernel/index.js';
 import { emitEvent } from '../observe/index.js';
 import type { CodexPool } from './pool.js';
 import { Outbox, type OutboxEntry } from './outbox.js';

@@ -1,7 +1,7 @@
 // Runs one task on one account (own env, hard timeout, process group killed) and applies the
 // outcome to the persisted account state: success keeps the counted use; failure releases it
 // and marks the account unhealthy, or, for a rate-limit answer, uses up its window instead.
-import { AppError, errorChain } from '../core/errors.js';
+import { AppError, errorChain } from '../kernel/index.js';
 import { buildCodexExecArgv, parseCodexOutput } from '../providers/index.js';
 import type { CodexAccountConfig, Settings } from '../config/index.js';
 import { accountEnv } from './accounts.js';

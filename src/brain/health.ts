@@ -1,6 +1,6 @@
 // One account's health check: the CLI answers (`--version` or the configured args) and the
 // account is logged in (`login status` with its own CODEX_HOME). Each step has a timeout.
-import { errorChain } from '../core/errors.js';
+import { errorChain } from '../kernel/index.js';
 import type { CodexRunOptions, CodexRunResult } from '../providers/index.js';
 import type { CodexAccountConfig, Settings } from '../config/index.js';
 import { accountEnv } from './accounts.js';

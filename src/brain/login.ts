@@ -2,7 +2,7 @@
 // Interactive by default (inherits the terminal); `--with-api-key` pipes the key from the
 // account's variable to stdin, never argv.
 import { spawn } from 'node:child_process';
-import { ConfigError, ValidationError } from '../core/errors.js';
+import { ConfigError, ValidationError } from '../kernel/index.js';
 import { runCodexProcess } from '../providers/index.js';
 import type { Settings } from '../config/index.js';
 import { accountEnv, accountHome } from './accounts.js';

@@ -1,7 +1,7 @@
 // The `codex` telemetry section (the original's fields), taken from the last state the pool
 // saw and written through a shared Telemetry (serve, app) or an own one flushed per command.
-import { rfc3339Now } from '../core/time.js';
-import { errorChain } from '../core/errors.js';
+import { rfc3339Now } from '../kernel/index.js';
+import { errorChain } from '../kernel/index.js';
 import { emitEvent } from '../observe/index.js';
 import { Telemetry } from '../store/index.js';
 import type { Settings } from '../config/index.js';

@@ -1,8 +1,8 @@
 // CodexPool: the account pool behind the Codex provider and the `codex` CLI. submit() runs a
 // task now or queues it; drainOne() runs the queue head; every decision is made on the state
 // file under its lock, and the CLI runs (minutes) happen outside it with a reserved use.
-import { AppError, ConfigError, ValidationError } from '../core/errors.js';
-import { rfc3339 } from '../core/time.js';
+import { AppError, ConfigError, ValidationError } from '../kernel/index.js';
+import { rfc3339 } from '../kernel/index.js';
 import { emitEvent } from '../observe/index.js';
 import { runCodexProcess, type CodexExecutor } from '../providers/index.js';
 import { CODEX_INSTALL_HINT, type CodexAccountConfig, type Settings } from '../config/index.js';

@@ -1,7 +1,7 @@
 // The pool's part in `serve`: a component (structurally a core ServeComponent) running the
 // drainer, and the hook that turns a finished queued task into a deferred chat reply.
 import { existsSync } from 'node:fs';
-import type { DeferredReply } from '../core/types.js';
+import type { DeferredReply } from '../kernel/index.js';
 import type { Settings } from '../config/index.js';
 import type { Telemetry } from '../store/index.js';
 import { CodexPool } from './pool.js';

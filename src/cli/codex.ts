@@ -9,7 +9,7 @@ async function withPool(fn: (pool: import('../brain/index.js').CodexPool) => Pro
   const settings = loadSettings();
   const pool = openCodexPool(settings);
   if (!pool.enabled) {
-    const { ConfigError } = await import('../core/errors.js');
+    const { ConfigError } = await import('../kernel/index.js');
     throw new ConfigError('codex integration is disabled', { hint: 'Set RUSTY_PINCH_CODEX_ENABLED=true.' });
   }
   return { json: await fn(pool) };
@@ -51,7 +51,7 @@ export function registerCodexCommands(program: Command): void {
         const { loginAccount } = await import('../brain/index.js');
         const settings = loadSettings();
         if (!settings.codex.enabled) {
-          const { ConfigError } = await import('../core/errors.js');
+          const { ConfigError } = await import('../kernel/index.js');
           throw new ConfigError('codex integration is disabled', { hint: 'Set RUSTY_PINCH_CODEX_ENABLED=true.' });
         }
         const result = await loginAccount(settings, opts.account, { withApiKey: opts.withApiKey === true });

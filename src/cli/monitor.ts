@@ -3,7 +3,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { action, printError } from './output.js';
 import { positiveInt } from './parse-flags.js';
-import { AppError } from '../core/errors.js';
+import { AppError } from '../kernel/index.js';
 
 interface MonitorFlags {
   pid?: number;

@@ -1,6 +1,6 @@
 // The one place that prints command results and errors, and maps errors to exit codes
 // (usage 2, everything else 1). Handlers return a CommandOutput instead of printing.
-import { AppError, UsageError, errorChain, redactSecrets } from '../core/errors.js';
+import { AppError, UsageError, errorChain, redactSecrets } from '../kernel/index.js';
 
 export interface CommandOutput {
   /** Text for stdout (a trailing newline is added when missing). */

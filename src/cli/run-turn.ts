@@ -1,7 +1,7 @@
 // `run` and `tools run`: one turn through the runtime; prints the answer, or one error line
 // with the request id (exit 1).
 import { createApp } from '../core/index.js';
-import { TurnError } from '../core/errors.js';
+import { TurnError } from '../kernel/index.js';
 import type { CommandOutput } from './output.js';
 
 export async function runOneTurn(sessionId: string, message: string): Promise<CommandOutput> {

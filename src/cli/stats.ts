@@ -2,7 +2,7 @@
 // prompt-cache counters summed over every process (the original showed this process's zeros).
 import { loadSettings } from '../config/index.js';
 import { Telemetry } from '../store/index.js';
-import { sortKeysDeep } from '../core/json.js';
+import { sortKeysDeep } from '../kernel/index.js';
 
 export function statsJson(): unknown {
   const s = loadSettings();

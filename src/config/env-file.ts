@@ -2,7 +2,7 @@
 // and the original's precedence: the process environment wins, the first key in the file wins.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError } from '../kernel/index.js';
 
 export type EnvMap = Record<string, string | undefined>;
 

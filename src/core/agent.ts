@@ -1,11 +1,11 @@
 // The agent loop: call the provider, run the tools it asks for (native function calls or the
 // `/tool` line convention), feed the results back, up to a step limit. Every call and result
 // is handed to `persist` so the exchange is kept in the session.
-import { AppError, errorChain } from './errors.js';
-import { rfc3339Now } from './time.js';
+import { AppError, errorChain } from '../kernel/index.js';
+import { rfc3339Now } from '../kernel/index.js';
 import { TOOL_FOLLOW_UP, TOOL_LIMIT_REACHED, parseAssistantAction } from './actions.js';
 import type { ApprovalGate, ToolContext, ToolRegistry } from '../tools/index.js';
-import type { ChatMessage, Provider, ProviderRequest, ProviderResult } from '../providers/types.js';
+import type { ChatMessage, Provider, ProviderRequest, ProviderResult } from '../providers/index.js';
 import type { SessionRecord } from '../store/index.js';
 
 export const MAX_TEXT_TOOL_STEPS = 2;

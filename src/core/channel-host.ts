@@ -4,7 +4,7 @@
 import { emitEvent } from '../observe/index.js';
 import { AccessControl, ChannelRunner, PairingStore, createTelegramAdapter, createWhatsAppAdapter, type ChannelAdapter, type StopReason, type TurnHandler } from '../channels/index.js';
 import type { Settings } from '../config/index.js';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../kernel/index.js';
 import { createApp, type App } from './app.js';
 import type { Runtime } from './runtime.js';
 

@@ -5,7 +5,7 @@ import type { Settings } from '../config/index.js';
 import { Telemetry } from '../store/index.js';
 import type { ApprovalGate } from '../tools/index.js';
 import type { PulseCallbacks, PulseScheduler, PulseService } from '../pulse/index.js';
-import { rfc3339Now } from './time.js';
+import { rfc3339Now } from '../kernel/index.js';
 import type { App } from './app.js';
 import type { Runtime } from './runtime.js';
 import type { ServeComponent, ServeContext } from './serve-components.js';

@@ -1,9 +1,9 @@
 // Runtime.handle(): the one turn pipeline every entry point uses. Per-session order, bounded
 // cross-session concurrency, user message persisted before the provider is called, exactly one
 // `event=turn` line and one telemetry record per turn.
-import { AppError, TurnError, ValidationError, errorChain } from './errors.js';
+import { AppError, TurnError, ValidationError, errorChain } from '../kernel/index.js';
 import { nextRequestId } from './ids.js';
-import { rfc3339Now } from './time.js';
+import { rfc3339Now } from '../kernel/index.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { MessageBus } from './bus.js';
 import { PromptBuilder } from './prompt.js';
@@ -11,9 +11,9 @@ import { runAgent } from './agent.js';
 import { emitEvent } from '../observe/index.js';
 import { codePoints, parseToolInvocation, refuseRiskyGate, type ApprovalGate, type ToolContext, type ToolRegistry } from '../tools/index.js';
 import { validateSessionId, type SessionRecord, type SessionStore, type Telemetry } from '../store/index.js';
-import { ProviderError, type ChatMessage, type Provider } from '../providers/types.js';
+import { ProviderError, type ChatMessage, type Provider } from '../providers/index.js';
 import type { Settings } from '../config/index.js';
-import type { DeferredReply, InboundMessage, Reply, TurnPath, TurnRecord } from './types.js';
+import type { DeferredReply, InboundMessage, Reply, TurnPath, TurnRecord } from '../kernel/index.js';
 
 export interface RuntimeDeps {
   settings: Settings;

@@ -7,7 +7,7 @@ import type { ChannelAdapter } from '../channels/index.js';
 import { CHANNEL_NAMES, checkChannelSettings, createChannelAdapter, emitChannelStart, hostChannel, onStopSignals, type ChannelName, type HostedChannel } from './channel-host.js';
 import { buildServeComponents, type ServeComponent, type ServeContext } from './serve-components.js';
 import { createApp, type App } from './app.js';
-import { ConfigError, errorChain } from './errors.js';
+import { ConfigError, errorChain } from '../kernel/index.js';
 
 export interface ServeOptions {
   /** For tests: a prebuilt app (closed by serve). */

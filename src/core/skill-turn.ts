@@ -1,8 +1,8 @@
 // `skills run`: one skill run recorded as a `skill` path turn, as the original did: the session
 // gets `/skill <name> <args>` and the JSON answer, the bus sees skill/skill_out, telemetry counts it.
-import { TurnError, errorChain } from './errors.js';
+import { TurnError, errorChain } from '../kernel/index.js';
 import { nextRequestId } from './ids.js';
-import { rfc3339Now } from './time.js';
+import { rfc3339Now } from '../kernel/index.js';
 import { codePoints } from '../tools/index.js';
 import { validateSessionId } from '../store/index.js';
 import type { Runtime } from './runtime.js';

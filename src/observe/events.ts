@@ -1,7 +1,7 @@
 // Structured stderr events: one compact JSON line each, keys as given. stdout is reserved for
 // command results, so nothing here ever writes to it.
 import { writeSync } from 'node:fs';
-import { redactSecrets } from '../core/errors.js';
+import { redactSecrets } from '../kernel/index.js';
 
 export type EventFields = Record<string, unknown>;
 

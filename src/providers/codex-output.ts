@@ -1,6 +1,6 @@
 // Reading the Codex CLI's output: plain text, or `codex exec --json` JSONL events (the last
 // agent message is the reply; a failed turn is an error), and cleaning text for error lines.
-import { AppError } from '../core/errors.js';
+import { AppError } from '../kernel/index.js';
 
 /**
  * The reply in a CLI's output. Plain mode: trimmed stdout, else trimmed stderr, else

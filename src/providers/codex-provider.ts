@@ -1,6 +1,6 @@
 // Codex provider: the conversation rendered into one prompt, run through a CodexExecutor
 // (a single direct CLI run by default; the Brain's account pool and queue plug in here).
-import { AppError, errorChain } from '../core/errors.js';
+import { AppError, errorChain } from '../kernel/index.js';
 import { CODEX_INSTALL_HINT, type Settings } from '../config/index.js';
 import { buildCodexExecArgv, codexChildEnv, codexRunOutput, runCodexProcess } from './codex-runner.js';
 import { renderCodexPrompt } from './codex-prompt.js';

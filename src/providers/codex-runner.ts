@@ -2,7 +2,7 @@
 // its own process group killed as a whole on timeout or abort, capped output, and the
 // reply read from plain or `--json` (JSONL) output. Shared by the provider and the account pool.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { AppError } from '../core/errors.js';
+import { AppError } from '../kernel/index.js';
 import { CODEX_INSTALL_HINT, type CodexSettings } from '../config/index.js';
 import { jsonFailure, parseCodexOutput, stripControl } from './codex-output.js';
 

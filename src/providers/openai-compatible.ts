@@ -2,7 +2,7 @@
 // Node's fetch, a per-request timeout, retries on transient failures with capped backoff,
 // jitter and Retry-After, and error texts that name the key's variable, never the key.
 import { keyVariables, type Settings } from '../config/index.js';
-import { errorChain } from '../core/errors.js';
+import { errorChain } from '../kernel/index.js';
 import { emitEvent } from '../observe/index.js';
 import { buildRequestBody, parseCompletion, providerErrorMessage, WireError } from './openai-wire.js';
 import { isTransientStatus, nextDelayMs, parseRetryAfter, sleep } from './retry.js';

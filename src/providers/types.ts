@@ -1,5 +1,5 @@
 // The Provider interface: one chat completion (optionally with native tool calls) per call.
-import { AppError } from '../core/errors.js';
+import { AppError } from '../kernel/index.js';
 
 export type ChatRole = 'system' | 'user' | 'assistant' | 'tool';
 

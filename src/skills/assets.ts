@@ -5,7 +5,7 @@ import { constants, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSy
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emitEvent } from '../observe/index.js';
-import { errorChain } from '../core/errors.js';
+import { errorChain } from '../kernel/index.js';
 import { SKILL_EXT, isValidSkillName } from './names.js';
 
 const PACKAGE_NAME = 'rusty-pinch';

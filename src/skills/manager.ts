@@ -2,7 +2,7 @@
 // list/run, the outbound HTTP host wired to the URL policy, and a lazily started worker pool.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { AppError, ValidationError, errorChain } from '../core/errors.js';
+import { AppError, ValidationError, errorChain } from '../kernel/index.js';
 import { emitEvent } from '../observe/index.js';
 import type { SkillSettings } from '../config/index.js';
 import { SKILL_EXT, normalizeSkillName } from './names.js';

@@ -1,6 +1,6 @@
 // Skill name rules (the original's, reference extensions §2.1): trimmed, one `.js` suffix
 // stripped, no path separators, only `[a-z0-9_-]`.
-import { ValidationError } from '../core/errors.js';
+import { ValidationError } from '../kernel/index.js';
 
 export const SKILL_EXT = '.js';
 const MAX_NAME_CHARS = 64;

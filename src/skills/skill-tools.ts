@@ -1,6 +1,6 @@
 // The `skill_list` and `skill_run` tools (reference core §7.4): `/tool skill_run weather Hanoi`.
 // skill_run is risky per call when the skill's header carries `@risky`.
-import { AppError, ValidationError, errorChain } from '../core/errors.js';
+import { AppError, ValidationError, errorChain } from '../kernel/index.js';
 import type { Tool } from '../tools/index.js';
 import type { SkillManager } from './manager.js';
 

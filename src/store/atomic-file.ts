@@ -2,7 +2,7 @@
 // a corrupt state file is moved aside with a warning instead of bricking the CLI.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { emitWarning } from '../observe/events.js';
+import { emitWarning } from '../observe/index.js';
 
 let tmpSeq = 0;
 

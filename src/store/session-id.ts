@@ -1,6 +1,6 @@
 // Session ids → file names. The original's sanitisation (non [A-Za-z0-9_-] → `_`) is kept so
 // existing data files are found; ids that could escape the folder or are absurd are refused.
-import { ValidationError } from '../core/errors.js';
+import { ValidationError } from '../kernel/index.js';
 
 export const MAX_SESSION_ID_CHARS = 200;
 

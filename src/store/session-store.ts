@@ -2,7 +2,7 @@
 // line (extra fields allowed). Reads come from the end of the file; corrupt lines are skipped.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { emitEvent } from '../observe/events.js';
+import { emitEvent } from '../observe/index.js';
 import { appendLinesAsync, countLines, readLastLines } from './jsonl.js';
 import { sanitizeSessionId, validateSessionId } from './session-id.js';
 import { writeJsonAtomic } from './atomic-file.js';

@@ -3,8 +3,8 @@
 // count; a corrupt file is moved aside and rebuilt.
 import { readJsonFile, writeJsonAtomic } from './atomic-file.js';
 import { withFileLock } from './lock.js';
-import { rfc3339Now } from '../core/time.js';
-import type { TurnRecord } from '../core/types.js';
+import { rfc3339Now } from '../kernel/index.js';
+import type { TurnRecord } from '../kernel/index.js';
 
 export type SectionName = 'codex' | 'pulse' | 'evolution';
 

@@ -1,7 +1,7 @@
 // Built-in tools: model_info, time_now, session_tail (outputs as the original, reference §7.4).
-import { ValidationError } from '../core/errors.js';
-import { rfc3339Now } from '../core/time.js';
-import { sortKeysDeep } from '../core/json.js';
+import { ValidationError } from '../kernel/index.js';
+import { rfc3339Now } from '../kernel/index.js';
+import { sortKeysDeep } from '../kernel/index.js';
 import type { Tool } from './types.js';
 
 function noArgs(name: string, args: string): void {

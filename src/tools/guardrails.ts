@@ -1,5 +1,5 @@
 // `/tool` parsing and the guardrails, exactly as the original states them (reference §7.2–7.3).
-import { ValidationError } from '../core/errors.js';
+import { ValidationError } from '../kernel/index.js';
 
 export const MAX_TOOL_NAME_CHARS = 64;
 export const MAX_TOOL_ARGS_CHARS = 512;

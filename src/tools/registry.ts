@@ -1,8 +1,8 @@
 // Sorted tool registry: guardrails first, then the tool; every failure names the tool.
-import { AppError, ValidationError, errorChain } from '../core/errors.js';
+import { AppError, ValidationError, errorChain } from '../kernel/index.js';
 import { checkToolInput, trimUnicode } from './guardrails.js';
 import type { Tool, ToolContext } from './types.js';
-import type { ToolSpec } from '../providers/types.js';
+import type { ToolSpec } from '../providers/index.js';
 
 export class ToolRegistry {
   private readonly tools = new Map<string, Tool>();
