@@ -2,6 +2,7 @@
 // face costs nothing), with auto-retry honouring 429 retry_after, a request timeout, an HTTP
 // and error classification with the token scrubbed out.
 import type { Api } from 'grammy';
+import { AppError } from '../kernel/index.js';
 
 export interface TelegramClient {
   api: Api;
@@ -79,12 +80,13 @@ export function classifyError(err: unknown, token: string): Classified {
 }
 
 /** A Bot API call failed; `message` never contains the token. */
-export class TelegramApiError extends Error {
+/** A classified Bot API failure: code `remote` when Telegram answered, `network` when it did not. */
+export class TelegramApiError extends AppError {
   readonly status: number | undefined;
   readonly transient: boolean;
   readonly retryAfterMs: number | undefined;
   constructor(c: Classified) {
-    super(c.message);
+    super(c.status === undefined ? 'network' : 'remote', c.message);
     this.name = 'TelegramApiError';
     this.status = c.status;
     this.transient = c.transient;

@@ -24,7 +24,7 @@ export interface ChannelAdapter {
    * only after that.
    */
   run(onMessage: (msg: ChannelMessage) => Promise<void>, signal: AbortSignal): Promise<void>;
-  /** Sends text to a chat. Throws a classified error (RemoteError/NetworkError) on failure. */
+  /** Sends text to a chat. Throws a classified kernel AppError (code `remote` or `network`) on failure. */
   send(chatId: string, text: string): Promise<void>;
   /** Shows a typing indicator, when the platform has one. */
   typing?(chatId: string): Promise<void>;

@@ -3,6 +3,7 @@
 // replies while disconnected, and drops duplicate inbound ids.
 import WebSocket from 'ws';
 import { emitEvent } from '../observe/index.js';
+import { NetworkError } from '../kernel/index.js';
 import type { WhatsAppSettings } from '../config/index.js';
 import type { ChannelAdapter, ChannelMessage } from './types.js';
 import { BridgeParseError, encodeAuth, encodeOutbound, parseBridgeFrame, type BridgeDialect } from './whatsapp-protocol.js';
@@ -26,9 +27,12 @@ export interface WhatsAppDeps {
 }
 
 /** A reply could not be handed to the bridge (transient: the bridge is away). */
-export class WhatsAppSendError extends Error {
-  readonly code = 'network';
+/** A reply that could not be handed to the bridge (always transient: the bridge may come back). */
+export class WhatsAppSendError extends NetworkError {
   readonly transient = true;
+  constructor(message: string) {
+    super(message);
+  }
 }
 
 export interface WhatsAppAdapter extends ChannelAdapter {
