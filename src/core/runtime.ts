@@ -173,13 +173,14 @@ export class Runtime {
     const userChars = codePoints(msg.text);
     let history: SessionRecord[];
     let historyTotal: number;
+    let userSynced: Promise<void>;
     try {
-      // Read extra records: tool exchanges are kept in the log but not replayed, and must not
-      // shrink the window of plain messages.
-      history = replayableRecords(this.sessions.tail(msg.sessionId, this.settings.historyWindow * 3 + 8)).slice(-this.settings.historyWindow);
+      history = this.historyWindow(msg.sessionId);
       historyTotal = this.sessions.count(msg.sessionId);
-      // Persist the user's message first: a failing provider must not lose it.
-      await this.sessions.append(msg.sessionId, { role: 'user', content: msg.text, timestamp: rfc3339Now(), request_id: requestId });
+      // Persist the user's message first: a failing provider must not lose it. The disk flush
+      // overlaps the provider call and is awaited before the turn ends.
+      userSynced = this.sessions.appendDeferred(msg.sessionId, { role: 'user', content: msg.text, timestamp: rfc3339Now(), request_id: requestId });
+      userSynced.catch(() => undefined); // awaited below; never an unhandled rejection
     } catch (err) {
       const e = err instanceof ValidationError ? err : new AppError('session', `failed loading session history: ${errorChain(err)}`, { cause: err });
       return this.fail(requestId, msg.sessionId, 'provider', e, { attempts: 0, latency_ms: null, user_chars: userChars, tool_name: null });
@@ -204,6 +205,7 @@ export class Runtime {
         persist: (records) => this.sessions.append(msg.sessionId, ...records),
       });
       if (!result.queued) await this.sessions.append(msg.sessionId, { role: 'assistant', content: result.content, timestamp: rfc3339Now() });
+      await userSynced;
       this.bus.publish('out', result.content);
       this.recordTurn(requestId, msg.sessionId, {
         path: 'provider',
@@ -217,9 +219,26 @@ export class Runtime {
       });
       return { requestId, sessionId: msg.sessionId, status: 'ok', text: result.content, path: 'provider', deferred: result.queued ? true : undefined };
     } catch (err) {
+      await userSynced.catch(() => undefined);
       const attempts = err instanceof ProviderError ? err.attempts : 0;
       const latency = err instanceof ProviderError ? err.latencyMs : null;
       return this.fail(requestId, msg.sessionId, 'provider', err, { attempts, latency_ms: latency, user_chars: userChars, tool_name: null });
+    }
+  }
+
+  /**
+   * The last `historyWindow` plain messages. Tool exchange records stay in the log but are not
+   * replayed, so when some are in the way a larger tail is read (rarely needed).
+   */
+  private historyWindow(sessionId: string): SessionRecord[] {
+    const want = this.settings.historyWindow;
+    if (want === 0) return [];
+    let read = want;
+    for (;;) {
+      const raw = this.sessions.tail(sessionId, read);
+      const plain = replayableRecords(raw);
+      if (plain.length >= want || raw.length < read || read >= want * 8) return plain.slice(-want);
+      read *= 2;
     }
   }
 

@@ -79,9 +79,29 @@ export class SkillManager {
     return out;
   }
 
+  /**
+   * Skill names only (the prompt needs them every turn): one readdir, cached until the
+   * directory changes (adding, removing or renaming a skill changes its mtime).
+   */
   names(): string[] {
-    return this.list().map((s) => s.name);
+    this.syncAssets();
+    let mtimeMs: number;
+    try {
+      mtimeMs = statSync(this.dir).mtimeMs;
+    } catch {
+      return [];
+    }
+    if (this.namesCache?.mtimeMs === mtimeMs) return this.namesCache.names;
+    const names = readdirSync(this.dir)
+      .filter((f) => f.endsWith(SKILL_EXT))
+      .map((f) => f.slice(0, -SKILL_EXT.length))
+      .filter((n) => /^[a-z0-9_-]{1,64}$/.test(n))
+      .sort();
+    this.namesCache = { mtimeMs, names };
+    return names;
   }
+
+  private namesCache: { mtimeMs: number; names: string[] } | undefined;
 
   pathFor(name: string): string {
     return join(this.dir, `${normalizeSkillName(name)}${SKILL_EXT}`);

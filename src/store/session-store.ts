@@ -3,7 +3,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { emitEvent } from '../observe/index.js';
-import { appendLinesAsync, countLines, readLastLines } from './jsonl.js';
+import { appendLinesDeferred, countLines, readLastLines } from './jsonl.js';
 import { sanitizeSessionId, validateSessionId } from './session-id.js';
 import { writeJsonAtomic } from './atomic-file.js';
 
@@ -33,12 +33,21 @@ export class SessionStore {
 
   /** Appends records durably (fdatasync unless disabled); resolves once they are on disk. */
   async append(sessionId: string, ...records: SessionRecord[]): Promise<void> {
+    await this.appendDeferred(sessionId, ...records);
+  }
+
+  /**
+   * Writes the records now (readable at once, safe from a crash of this process) and returns a
+   * promise that resolves when they are flushed to disk. Throws at once on a bad id or I/O error.
+   */
+  appendDeferred(sessionId: string, ...records: SessionRecord[]): Promise<void> {
     const path = this.pathFor(sessionId);
-    const { before, after } = await appendLinesAsync(path, records, { fsync: this.options.fsync !== false });
+    const { before, after, synced } = appendLinesDeferred(path, records, { fsync: this.options.fsync !== false });
     // Keep the line count current without re-reading what we just wrote.
     const cached = this.counts.get(path);
     if (cached && cached.size === before) this.counts.set(path, { size: after, lines: cached.lines + records.length });
     else if (before === 0) this.counts.set(path, { size: after, lines: records.length });
+    return synced;
   }
 
   /** The last `max` valid records, oldest first. */
