@@ -71,7 +71,7 @@ try {
   console.log(`baseline: ${CHATS} direct provider calls at once: ${floor.toFixed(0)} ms (serial would be ${CHATS * DELAY_MS} ms)`);
   for (const c of [undefined, '64']) {
     const ms = await serveRun(provider.base, c);
-    const label = c ? `RUSTY_PINCH_MAX_CONCURRENT_TURNS=${c}` : 'default RUSTY_PINCH_MAX_CONCURRENT_TURNS (8)';
+    const label = c ? `RUSTY_PINCH_MAX_CONCURRENT_TURNS=${c}` : 'default RUSTY_PINCH_MAX_CONCURRENT_TURNS (32)';
     console.log(`serve, ${label}: all ${CHATS} replies after ${ms.toFixed(0)} ms = ${(ms / floor).toFixed(1)}x baseline, ${((CHATS * DELAY_MS) / ms).toFixed(1)}x faster than serial; target < 1000 ms: ${ms < 1000 ? 'MET' : 'MISSED'}`);
   }
 } finally {
