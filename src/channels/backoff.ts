@@ -7,19 +7,8 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number, ran
   return Math.max(0, Math.round(exp * (0.8 + 0.4 * random())));
 }
 
-/** Resolves after `ms`, or early (without throwing) when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted || ms <= 0) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
+/** The kernel's abortable sleep, re-exported for this module's callers. */
+export { sleep } from '../kernel/index.js';
 
 /** An AbortSignal that aborts when any of `signals` does. */
 export function anySignal(signals: AbortSignal[]): { signal: AbortSignal; dispose: () => void } {

@@ -4,7 +4,6 @@ export type { ChannelAdapter, ChannelMessage } from './types.js';
 export { ChannelRunner, NotAcceptedError, FRIENDLY_FAILURE, type RunnerOptions, type RunnerStats, type StopReason, type TurnHandler, type TurnInput, type TurnResult } from './runner.js';
 export { AccessControl, allowlisted, messageIds, type AccessDecision, type AccessOptions } from './access.js';
 export { PairingStore, PairingError, newPairingCode, normaliseCode, type ApprovedSender, type PendingPairing, type PairingRequest } from './pairing-store.js';
-export { ChatQueue } from './chat-queue.js';
 export { splitMessage } from './chunking.js';
 export { markdownToTelegramHtml, renderTelegramPieces, escapeHtml, TELEGRAM_LIMIT, type TelegramPiece } from './telegram-format.js';
 export { parseUpdate, type ParsedUpdate } from './telegram-update.js';

@@ -5,7 +5,7 @@
 import { emitEvent } from '../observe/index.js';
 import type { ChannelAdapter, ChannelMessage } from './types.js';
 import type { AccessControl } from './access.js';
-import { ChatQueue } from './chat-queue.js';
+import { KeyedQueue } from '../kernel/index.js';
 
 export interface TurnInput {
   sessionId: string;
@@ -87,7 +87,7 @@ export class ChannelRunner {
   private readonly drainMs: number;
   private readonly typingIntervalMs: number;
   private readonly typingMaxMs: number;
-  private readonly queue: ChatQueue;
+  private readonly queue: KeyedQueue;
   private readonly recent = new RecentKeys(4096);
   private readonly stopCtl = new AbortController();
   private readonly turnCtl = new AbortController();
@@ -106,7 +106,7 @@ export class ChannelRunner {
     this.drainMs = options.drainMs ?? 25_000;
     this.typingIntervalMs = options.typingIntervalMs ?? 4000;
     this.typingMaxMs = options.typingMaxMs ?? 5 * 60_000;
-    this.queue = new ChatQueue(options.concurrency ?? 8);
+    this.queue = new KeyedQueue(options.concurrency ?? 8);
   }
 
   get stats(): RunnerStats {

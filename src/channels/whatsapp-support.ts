@@ -81,16 +81,5 @@ export function describeUrl(raw: string): { ok: true; safe: string } | { ok: fal
   return { ok: true, safe: `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}` };
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
+/** The kernel's abortable sleep, re-exported for this module's callers. */
+export { sleep } from '../kernel/index.js';

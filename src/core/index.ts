@@ -3,7 +3,6 @@
 // imports directly and lazily, so `run` does not load grammY or prom-client.
 export { Runtime, type RuntimeDeps } from './runtime.js';
 export { createApp, type App, type AppOptions } from './app.js';
-export { KeyedQueue } from './keyed-queue.js';
 export { MessageBus } from './bus.js';
 export { PromptBuilder } from './prompt.js';
 export { nextRequestId } from './ids.js';

@@ -1,10 +1,9 @@
 // Runtime.handle(): the one turn pipeline every entry point uses. Per-session order, bounded
 // cross-session concurrency, user message persisted before the provider is called, exactly one
 // `event=turn` line and one telemetry record per turn.
-import { AppError, TurnError, ValidationError, errorChain } from '../kernel/index.js';
+import { AppError, TurnError, ValidationError, errorChain, KeyedQueue } from '../kernel/index.js';
 import { nextRequestId } from './ids.js';
 import { rfc3339Now } from '../kernel/index.js';
-import { KeyedQueue } from './keyed-queue.js';
 import { MessageBus } from './bus.js';
 import { PromptBuilder } from './prompt.js';
 import { runAgent } from './agent.js';

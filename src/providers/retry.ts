@@ -67,16 +67,5 @@ export function nextDelayMs(policy: { baseMs: number; maxBackoffMs: number }, at
   return withJitter(computeRetryDelayMs(policy.baseMs, policy.maxBackoffMs, attemptIndex), random);
 }
 
-/** Sleeps `ms`, ending early (resolving) when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal?.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
+/** The kernel's abortable sleep, re-exported for this module's callers. */
+export { sleep } from '../kernel/index.js';

@@ -16,7 +16,7 @@
 // settings in `$CODEX_HOME/fake-codex.json` as {mode, reply, script, log, delay_ms, show_env};
 // environment variables win over the file.
 // `--version` prints `codex-cli 0.0.0-fake`; `login status` answers by mode.
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 
@@ -35,12 +35,29 @@ const mode = opt('FAKE_CODEX_MODE', 'mode') ?? 'answer';
 const logFile = opt('FAKE_CODEX_LOG', 'log');
 const showEnv = opt('FAKE_CODEX_SHOW_ENV', 'show_env');
 
+// Reads all of stdin. A pipe can be non-blocking (EAGAIN before the parent has written), so
+// retry with a short pause instead of taking "no data yet" for an empty prompt.
 function readStdin() {
-  try {
-    return readFileSync(0, 'utf8');
-  } catch {
-    return '';
+  const chunks = [];
+  const buf = Buffer.alloc(65536);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let tries = 0; tries < 2000; ) {
+    let n;
+    try {
+      n = readSync(0, buf, 0, buf.length, null);
+    } catch (err) {
+      if (err.code === 'EAGAIN') {
+        tries++;
+        Atomics.wait(pause, 0, 0, 5);
+        continue;
+      }
+      if (err.code === 'EOF') break;
+      return Buffer.concat(chunks).toString('utf8');
+    }
+    if (n === 0) break;
+    chunks.push(Buffer.from(buf.subarray(0, n)));
   }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function log(entry) {

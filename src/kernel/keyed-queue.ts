@@ -1,12 +1,20 @@
-// Runs tasks in order per key (one session's turns never overlap) while different keys run
-// concurrently, up to a global bound.
+// Runs tasks in order per key (one session's or chat's work never overlaps) while different
+// keys run concurrently, up to a global bound. Used by the runtime (sessions) and the channel
+// runner (chats).
 
 export class KeyedQueue {
   private readonly tails = new Map<string, Promise<void>>();
   private running = 0;
   private readonly waiting: Array<() => void> = [];
 
-  constructor(private readonly maxConcurrent: number) {}
+  constructor(private readonly maxConcurrent: number) {
+    if (!(maxConcurrent >= 1)) throw new RangeError('maxConcurrent must be >= 1');
+  }
+
+  /** Keys with queued or running work. */
+  get keys(): number {
+    return this.tails.size;
+  }
 
   /** Number of tasks waiting for a slot (all keys). */
   get depth(): number {
