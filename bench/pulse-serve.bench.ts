@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { openPulse } from '../src/pulse/index.js';
 import { settingsFromEnv } from '../src/config/index.js';
 import { setEventSink } from '../src/observe/index.js';
-import { CLI, cleanEnv, tempDir } from '../test/helpers.js';
+import { CLI, cleanEnv, startOkServerProcess, tempDir } from '../test/helpers.js';
 
 const JOBS = 200;
 const INTERVAL_SECS = 5;
@@ -23,12 +23,6 @@ function procCpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * TICK_MS; // utime + stime
 }
 
-async function startServer(): Promise<{ url: string; stop: () => void }> {
-  const code = `const s=require('http').createServer((q,r)=>r.end('ok'));s.keepAliveTimeout=60000;s.listen(0,'127.0.0.1',()=>console.log(s.address().port));`;
-  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
-  return { url: `http://127.0.0.1:${port}/health`, stop: () => child.kill() };
-}
 
 async function waitReady(port: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -66,7 +60,7 @@ async function runServe(env: Record<string, string>, port: number, ms: number): 
 async function main(): Promise<void> {
   setEventSink(() => undefined);
   const t = tempDir('rp-pulse-serve-bench-');
-  const server = await startServer();
+  const server = await startOkServerProcess();
   try {
     const env = cleanEnv(t.dir, { RUSTY_PINCH_PULSE_HEALTHCHECK_ALLOW_PRIVATE: 'true', RUSTY_PINCH_CODEX_ENABLED: 'false' });
     const settings = settingsFromEnv(env, t.dir);

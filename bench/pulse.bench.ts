@@ -2,11 +2,10 @@
 // server in a child process (so its CPU is not counted). Reports CPU share of one core while
 // idle between ticks, overall CPU share, and the p50/p99/max start lateness of job runs, next
 // to baselines measured in this run (an idle process; a plain 5 s timer's lateness).
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { openPulse, PulseScheduler } from '../src/pulse/index.js';
 import { setEventSink } from '../src/observe/index.js';
-import { tempDir } from '../test/helpers.js';
+import { startOkServerProcess, tempDir } from '../test/helpers.js';
 
 const JOBS = 200;
 const INTERVAL_SECS = 5;
@@ -18,12 +17,6 @@ const cpuMs = () => {
   return (u.user + u.system) / 1000;
 };
 
-async function startServer(): Promise<{ url: string; stop: () => void }> {
-  const code = `const s=require('http').createServer((q,r)=>r.end('ok'));s.keepAliveTimeout=60000;s.listen(0,'127.0.0.1',()=>console.log(s.address().port));`;
-  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
-  return { url: `http://127.0.0.1:${port}/health`, stop: () => child.kill() };
-}
 
 async function baseline(): Promise<{ idleShare: number; timerLate: number[] }> {
   const c0 = cpuMs();
@@ -40,7 +33,7 @@ async function baseline(): Promise<{ idleShare: number; timerLate: number[] }> {
 async function main(): Promise<void> {
   setEventSink(() => undefined);
   const t = tempDir('rp-pulse-bench-');
-  const server = await startServer();
+  const server = await startOkServerProcess();
   try {
     const base = await baseline();
     const starts: number[] = [];

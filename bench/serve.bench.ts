@@ -3,9 +3,7 @@
 // measured the same way. Needs a built dist/ (npm run bench builds it).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { CLI, cleanEnv, tempDir } from '../test/helpers.js';
+import { CLI, cleanEnv, freePort, tempDir } from '../test/helpers.js';
 import { startFakeTelegram } from '../test/fakes/telegram-api.js';
 import { FakeWhatsAppBridge } from '../test/fakes/whatsapp-bridge.js';
 
@@ -17,13 +15,6 @@ function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function stop(child: ChildProcess): Promise<number | null> {
   const done = new Promise<number | null>((r) => child.on('close', (code) => r(code)));

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { settingsFromEnv, type Settings } from '../src/config/index.js';
 import { openCodexPool, type DoneTask, type TaskResult } from '../src/brain/index.js';
 import { setEventSink } from '../src/observe/index.js';
-import { FAKE_CODEX, cleanEnv, tempDir } from './helpers.js';
+import { FAKE_CODEX, cleanEnv, processGone, tempDir } from './helpers.js';
 
 function setup(extra: Record<string, string> = {}): { settings: Settings; dir: string; cleanup: () => void } {
   const { dir, cleanup } = tempDir('rp-brain-');
@@ -146,16 +146,7 @@ test('timeout: a hung run is killed with its children (no orphan) and the accoun
     await assert.rejects(pool.generate({ prompt: 'hang', purpose: 'p' }), /codex task 1 failed on account 'a1': codex cli timed out after 1s/);
     const run = logLines(log).find((e) => e.grandchild_pid);
     assert.ok(run, 'the fake started a grandchild');
-    let alive = true;
-    for (let i = 0; i < 40 && alive; i++) {
-      try {
-        process.kill(run.grandchild_pid, 0);
-        await new Promise((r) => setTimeout(r, 50));
-      } catch {
-        alive = false;
-      }
-    }
-    assert.equal(alive, false, 'grandchild was killed');
+    assert.ok(await processGone(run.grandchild_pid), 'grandchild was killed');
     const st = (await pool.status()) as any;
     assert.equal(st.accounts[0].healthy, false);
     assert.equal(st.accounts[0].used_requests, 0, 'a failed run does not consume quota');

@@ -3,12 +3,11 @@
 // bad flags and settings, and a corrupt offset file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, cleanEnv, events, runCli, tempDir, type CliResult } from './helpers.js';
+import { cleanEnv, events, runCli, startCli, tempDir } from './helpers.js';
 import { startFakeTelegram, type FakeTelegram } from './fakes/telegram-api.js';
 import { FakeWhatsAppBridge } from './fakes/whatsapp-bridge.js';
 
@@ -24,22 +23,6 @@ function tgEnv(dir: string, fake: FakeTelegram, extra: Record<string, string | u
   });
 }
 
-/** Starts the CLI and returns the child plus a promise of its result. */
-function startCli(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
-  const result = new Promise<CliResult>((resolve) =>
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    }),
-  );
-  return { child, result, stderr: () => stderr };
-}
 
 test('restart does not re-answer: two --max-messages 1 runs answer two messages once each', async () => {
   const { dir, cleanup } = tempDir();

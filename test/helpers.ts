@@ -1,9 +1,10 @@
 // Shared test helpers: temp directories, a clean environment, and running the built CLI as a
 // user would (bin/rusty-pinch → dist/). Tests never touch the real home or network.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const CLI = join(ROOT, 'bin', 'rusty-pinch');
@@ -81,4 +82,63 @@ export function events(stderr: string): Array<Record<string, unknown>> {
       }
     })
     .filter((e) => typeof e.event === 'string');
+}
+
+/** Starts the CLI in the background: the child, a promise of its result, and its stderr so far. */
+export function startCli(args: string[], env: Record<string, string>, timeoutMs = 25_000): { child: ChildProcess; result: Promise<CliResult>; stderr: () => string } {
+  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const result = new Promise<CliResult>((resolveResult) =>
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolveResult({ code, signal, stdout, stderr });
+    }),
+  );
+  return { child, result, stderr: () => stderr };
+}
+
+/** A loopback port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const { port } = s.address() as { port: number };
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** An HTTP server answering 200 `ok` in a child process (its CPU is not the caller's). */
+export async function startOkServerProcess(): Promise<{ url: string; stop: () => void }> {
+  const code = `const s=require('http').createServer((q,r)=>r.end('ok'));s.keepAliveTimeout=60000;s.listen(0,'127.0.0.1',()=>console.log(s.address().port));`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((r) => child.stdout!.once('data', (d: Buffer) => r(d.toString().trim())));
+  return { url: `http://127.0.0.1:${port}/health`, stop: () => child.kill() };
+}
+
+/** Whether a process is running (a zombie waiting to be reaped counts as gone). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until the process is gone; false if it is still running after `ms`. */
+export async function processGone(pid: number, ms = 5000): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (!processAlive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return !processAlive(pid);
 }

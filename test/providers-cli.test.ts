@@ -5,7 +5,7 @@ import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanEnv, events, FAKE_CODEX, runCli, tempDir } from './helpers.js';
+import { cleanEnv, events, FAKE_CODEX, processGone, runCli, tempDir } from './helpers.js';
 import { startFakeOpenAI, status, text, type FakeOpenAI } from './fakes/openai-server.js';
 
 const KEY = 'cli-test-key-0123456789';
@@ -138,18 +138,6 @@ function codexLog(dir: string): Array<Record<string, any>> {
     .map((l) => JSON.parse(l))
     .filter((e) => e.argv[0] === 'exec');
 }
-async function gone(pid: number, ms = 4000): Promise<boolean> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return true;
-    }
-    if (Date.now() > until) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('codex run: answer returned, prompt on stdin (not argv) with the earlier history', async () => {
   const t = tempDir();
@@ -208,8 +196,8 @@ test('codex hang: stopped after the timeout, no orphan, user message kept', asyn
     assert.equal(r.signal, null, 'the CLI itself finished on its own');
     assert.match(r.stderr, /Error: request_id=rp-\S+: .*codex cli timed out after 1s and was stopped/);
     const [entry] = codexLog(t.dir);
-    assert.ok(await gone(entry!.pid), 'codex child still alive');
-    assert.ok(await gone(entry!.grandchild_pid), 'codex grandchild still alive');
+    assert.ok(await processGone(entry!.pid), 'codex child still alive');
+    assert.ok(await processGone(entry!.grandchild_pid), 'codex grandchild still alive');
     const turns = turnEvents(r.stderr);
     assert.equal(turns.length, 1);
     assert.equal(turns[0]!.attempts, 1);

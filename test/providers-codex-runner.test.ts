@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { settingsFromEnv } from '../src/config/index.js';
 import { AppError } from '../src/kernel/index.js';
 import { buildCodexExecArgv, codexChildEnv, codexRunOutput, parseCodexOutput, runCodexProcess, MAX_STDOUT_BYTES } from '../src/providers/codex-runner.js';
-import { FAKE_CODEX, tempDir } from './helpers.js';
+import { FAKE_CODEX, processGone, tempDir } from './helpers.js';
 
 function codexSettings(env: Record<string, string> = {}) {
   return settingsFromEnv({ RUSTY_PINCH_PROVIDER: 'codex', ...env }, '/tmp').codex;
@@ -89,22 +89,6 @@ function fakeEnv(dir: string, config: Record<string, unknown>): Record<string, s
 function logLines(dir: string): Array<Record<string, any>> {
   return readFileSync(join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 }
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-async function gone(pid: number, ms = 4000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (!alive(pid)) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return !alive(pid);
-}
 
 test('a run: prompt delivered on stdin, answer on stdout, exit 0', async () => {
   const t = tempDir();
@@ -142,8 +126,8 @@ test('timeout: the whole process group is stopped, grandchild included', async (
     assert.equal(res.exitCode, null);
     assert.equal(res.signal, 'SIGTERM');
     const [entry] = logLines(t.dir);
-    assert.ok(await gone(entry!.pid), 'codex process still alive');
-    assert.ok(await gone(entry!.grandchild_pid), 'grandchild still alive (orphan)');
+    assert.ok(await processGone(entry!.pid), 'codex process still alive');
+    assert.ok(await processGone(entry!.grandchild_pid), 'grandchild still alive (orphan)');
     assert.throws(() => codexRunOutput(res, 700), (e: unknown) => e instanceof AppError && e.message === 'codex cli timed out after 1s and was stopped');
   } finally {
     t.cleanup();
@@ -156,7 +140,7 @@ test('a child that ignores SIGTERM is killed with SIGKILL after the grace period
     const res = await runCodexProcess({ bin: FAKE_CODEX, args: ['exec', '-'], stdin: 'p', env: fakeEnv(t.dir, { mode: 'hang-stubborn' }), timeoutMs: 500 });
     assert.equal(res.timedOut, true);
     assert.equal(res.signal, 'SIGKILL');
-    assert.ok(await gone(logLines(t.dir)[0]!.pid));
+    assert.ok(await processGone(logLines(t.dir)[0]!.pid));
   } finally {
     t.cleanup();
   }
@@ -171,7 +155,7 @@ test('abort stops the child', async () => {
     assert.equal(res.timedOut, false);
     assert.equal(res.signal, 'SIGTERM');
     assert.throws(() => codexRunOutput(res, 60_000, true), /aborted/);
-    assert.ok(await gone(logLines(t.dir)[0]!.pid));
+    assert.ok(await processGone(logLines(t.dir)[0]!.pid));
     const pre = await runCodexProcess({ bin: FAKE_CODEX, args: [], env: {}, timeoutMs: 1000, signal: ctrl.signal });
     assert.equal(pre.exitCode, null, 'an already aborted signal spawns nothing');
   } finally {

@@ -9,7 +9,7 @@ import { setEventSink } from '../src/observe/index.js';
 import { OpenAICompatibleProvider } from '../src/providers/openai-compatible.js';
 import { ProviderError, type ProviderRequest } from '../src/providers/index.js';
 import { startFakeOpenAI, status, text, toolCalls, type FakeOpenAI } from './fakes/openai-server.js';
-import { tempDir } from './helpers.js';
+import { freePort, tempDir } from './helpers.js';
 
 const KEY = 'test-key-ABCDEFGHIJKLMNOP';
 let fake: FakeOpenAI;
@@ -318,10 +318,3 @@ test('an aborted turn stops retrying', async () => {
   assert.equal(fake.requests.length, 1);
 });
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}

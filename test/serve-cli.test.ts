@@ -3,10 +3,9 @@
 // a slow turn (the reply is still sent, exit 0), no channels, and garbage settings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CLI, cleanEnv, events, runCli, tempDir, type CliResult } from './helpers.js';
+import { cleanEnv, events, freePort, runCli, startCli, tempDir } from './helpers.js';
 import { startFakeTelegram, type FakeTelegram } from './fakes/telegram-api.js';
 import { FakeWhatsAppBridge } from './fakes/whatsapp-bridge.js';
 
@@ -31,29 +30,7 @@ async function slowProvider(delayMs: number): Promise<{ base: string; server: Se
   return { base: `http://127.0.0.1:${port}/v1`, server, seen, close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))) };
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
-function startServe(env: Record<string, string>) {
-  const child = spawn(process.execPath, [CLI, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
-  const result = new Promise<CliResult>((resolve) =>
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    }),
-  );
-  return { child, result, stderr: () => stderr };
-}
 
 async function get(url: string): Promise<{ status: number; body: string; type: string }> {
   const r = await fetch(url);
@@ -103,7 +80,7 @@ test('serve: both channels against the fakes; readyz 503 then 200; metrics after
   const wa = probe;
   const ops = await freePort();
   const env = serveEnv(t.dir, tg, wa, ops, { RUSTY_PINCH_PROVIDER: 'openai', RUSTY_PINCH_OPENAI_API_BASE: provider.base, RUSTY_PINCH_API_KEY: 'sk-test-key-for-fake' });
-  const serve = startServe(env);
+  const serve = startCli(['serve'], env);
   const base = `http://127.0.0.1:${ops}`;
   try {
     const health = await until(async () => ((await get(`${base}/healthz`)).status === 200 ? true : undefined), '/healthz');
@@ -166,7 +143,7 @@ test('serve: both channels against the fakes; readyz 503 then 200; metrics after
 test('serve with no channel enabled still runs the ops endpoint and says so; a non-loopback address is refused with a warning; SIGINT exits 0', async () => {
   const t = tempDir('rp-serve-none-');
   const ops = await freePort();
-  const serve = startServe(cleanEnv(t.dir, { RUSTY_PINCH_OPS_ADDR: `0.0.0.0:${ops}` }));
+  const serve = startCli(['serve'], cleanEnv(t.dir, { RUSTY_PINCH_OPS_ADDR: `0.0.0.0:${ops}` }));
   try {
     const r = await until(async () => {
       const x = await get(`http://127.0.0.1:${ops}/readyz`);

@@ -4,7 +4,7 @@
 import type { PulseSettings } from '../config/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { createApproval, decideApproval, recordOutcome, sweepExpired, approvalView } from './approvals.js';
-import { PulseError, defaultJobs, httpHealthcheckSpec, isCodexAction, iso, newJob, validateJobId } from './jobs.js';
+import { PulseError, defaultJobs, httpHealthcheckSpec, isCodexAction, iso, newJob } from './jobs.js';
 import { PulseStateStore } from './state-store.js';
 import { classifyRisk, parseAction, requiresApproval, riskAtLeast } from './ooda.js';
 import { performAction, type PulseCallbacks } from './executors.js';
