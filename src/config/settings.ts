@@ -1,5 +1,6 @@
 // Settings: every section read from one merged environment (.env + process env), with the
 // list of invalid values doctor reports.
+import { registerSecretsFromEnv } from '../kernel/index.js';
 import { loadEnv, type EnvMap } from './env-file.js';
 import { EnvReader, type ConfigIssue } from './env-reader.js';
 import { loadCoreSettings, type CoreSettings } from './core-settings.js';
@@ -24,6 +25,8 @@ export interface Settings extends CoreSettings {
 
 /** Builds Settings from an already merged environment (tests call this directly). */
 export function settingsFromEnv(env: EnvMap, cwd = process.cwd(), envFile?: string): Settings {
+  // Every configured secret is redacted by value from here on (logs, errors, state, output).
+  registerSecretsFromEnv(env);
   const r = new EnvReader(env);
   const core = loadCoreSettings(r, cwd);
   return {

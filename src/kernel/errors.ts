@@ -1,5 +1,6 @@
 // Error classes by failure site. Every error carries a stable code and an optional hint; the
 // CLI prints `message` and `hint`, chat users never see either (see channels' friendly text).
+import { redactSecrets } from './redact.js';
 
 export interface AppErrorOptions {
   hint?: string;
@@ -80,18 +81,4 @@ export function errorChain(err: unknown): string {
     cur = cur instanceof Error ? (cur as Error & { cause?: unknown }).cause : undefined;
   }
   return redactSecrets(parts.join(': '));
-}
-
-const SECRET_PATTERNS: RegExp[] = [
-  /\b(sk-[A-Za-z0-9_-]{6})[A-Za-z0-9_-]+/g, // OpenAI-style keys
-  /\b(\d{6,12}:)[A-Za-z0-9_-]{30,}/g, // Telegram bot tokens
-  /(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi,
-  /(\/bot)[0-9]+:[A-Za-z0-9_-]+/g, // token inside Bot API URLs
-];
-
-/** Removes things that look like credentials from a text before it is logged or shown. */
-export function redactSecrets(text: string): string {
-  let out = text;
-  for (const re of SECRET_PATTERNS) out = out.replace(re, '$1***');
-  return out;
 }
