@@ -11,8 +11,12 @@ export interface PulseCallbacks {
   codexHealthcheck?: () => Promise<string>;
   /** Runs at most one queued Codex task; returns a summary line. */
   codexDrainOne?: () => Promise<string>;
-  /** Sends text to an operator target like `telegram:<chat id>` (absent: stays pending). */
-  notify?: (target: string, text: string) => Promise<void>;
+  /**
+   * Hands text for an operator target like `telegram:<chat id>` to the road out (the app: the
+   * durable outbox, resolving `queued`; tests: a direct send, resolving nothing = `sent`).
+   * Absent: the notification stays pending.
+   */
+  notify?: (target: string, text: string) => Promise<void | 'queued'>;
   /** Asks the configured model to assess observations (OODA orient). */
   assess?: (prompt: string) => Promise<string>;
   /** Runs an approved model-requested tool and records its result in the session. */
