@@ -21,6 +21,7 @@ const LAYER: Record<string, number> = {
   channels: 2,
   monitor: 2,
   store: 1,
+  net: 1,
   observe: 1,
   config: 1,
   kernel: 0,

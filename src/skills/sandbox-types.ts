@@ -1,5 +1,5 @@
 // What one sandboxed skill run is given: its source, arguments, budgets and host functions.
-import type { HttpResult } from './host-http.js';
+import type { HttpResult } from '../net/index.js';
 
 export interface SandboxLimits {
   memoryBytes: number;
