@@ -208,3 +208,18 @@ test('serve migrates what older versions left: the codex outbox file and pending
     s.done();
   }
 });
+
+test('a pending approval is announced to the notify targets through the outbox', async () => {
+  const s = setup({ RUSTY_PINCH_PULSE_NOTIFY: 'telegram:42' });
+  const app = await createApp({ settings: s.settings, provider: new ScriptedProvider(async () => ({ content: 'looks risky', attempts: 1, latencyMs: 1 })) });
+  try {
+    const report = await runOodaCycle(await app.pulse(), { action: 'deploy production', observations: [] });
+    assert.equal(report.approval_status, 'pending');
+    const out = await app.outbox.list();
+    assert.deepEqual(out.map((r) => [r.kind, r.channel, r.chat_id]), [['approval', 'telegram', '42']]);
+    assert.match(out[0]!.text, new RegExp(`pulse approve --token ${report.approval_token}`));
+    await app.close();
+  } finally {
+    s.done();
+  }
+});

@@ -31,10 +31,10 @@ export interface PulseWiring {
 export function pulseCallbacks(w: PulseWiring): PulseCallbacks {
   const cb: PulseCallbacks = {
     telemetry: (section) => w.telemetry.setSection('pulse', section),
-    notify: async (target, text) => {
+    notify: async (target, text, kind = 'notification') => {
       const t = parseTarget(target);
       if (!t) throw new Error(`notification target '${target}' is not <channel>:<chat id>`);
-      await w.outbox.enqueue({ kind: 'notification', channel: t.channel, chatId: t.chatId, text });
+      await w.outbox.enqueue({ kind, channel: t.channel, chatId: t.chatId, text });
       return 'queued';
     },
     runTool: async (call) => {

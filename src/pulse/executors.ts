@@ -16,7 +16,7 @@ export interface PulseCallbacks {
    * durable outbox, resolving `queued`; tests: a direct send, resolving nothing = `sent`).
    * Absent: the notification stays pending.
    */
-  notify?: (target: string, text: string) => Promise<void | 'queued'>;
+  notify?: (target: string, text: string, kind?: 'notification' | 'approval') => Promise<void | 'queued'>;
   /** Asks the configured model to assess observations (OODA orient). */
   assess?: (prompt: string) => Promise<string>;
   /** Runs an approved model-requested tool and records its result in the session. */

@@ -35,6 +35,24 @@ export async function deliverNotification(svc: NotifyHost, text: string): Promis
   return results.map((n) => `${n.target}: ${n.status}${n.error ? ` (${n.error})` : ''}`).join('; ');
 }
 
+/**
+ * Tells every notify target that an approval waits (an `approval` message on the road out), so
+ * the operator need not poll `pulse status`. Silent without targets; a failure is only logged.
+ */
+export async function announceApproval(svc: NotifyHost, a: { token: string; action: string; risk: string; expires_at: string }): Promise<void> {
+  const notify = svc.callbacks.notify;
+  if (!notify || svc.settings.notify.length === 0) return;
+  const text = `Approval needed (${a.risk} risk): ${a.action}\nApprove: rusty-pinch pulse approve --token ${a.token}\nReject: rusty-pinch pulse reject --token ${a.token}\nExpires ${a.expires_at}.`;
+  for (const target of svc.settings.notify) {
+    try {
+      await notify(target, text, 'approval');
+      emitEvent('pulse_approval_announced', { token: a.token, target });
+    } catch (err) {
+      emitEvent('pulse_approval_announced', { token: a.token, target, error: (err as Error).message || String(err) });
+    }
+  }
+}
+
 /** Delivers notifications left pending by processes without channels. */
 export async function flushPendingNotifications(svc: NotifyHost): Promise<number> {
   if (!svc.callbacks.notify) return 0;
