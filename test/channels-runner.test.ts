@@ -1,5 +1,5 @@
 // The shared runner in-process, with an in-memory adapter at the transport boundary: per-chat
-// order with cross-chat concurrency, bounded concurrency, friendly failures, duplicates,
+// order with cross-chat concurrency (no bound of its own: the runtime door has the one), friendly failures, duplicates,
 // --max-messages, graceful stop with a slow turn, drain timeout, deferred replies, strangers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
