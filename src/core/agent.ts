@@ -57,7 +57,8 @@ export async function runAgent(input: AgentInput): Promise<AgentResult> {
       continue;
     }
 
-    const action = native ? undefined : parseAssistantAction(res.content);
+    // No tools offered (non-chat work that asked for a plain answer): a `/tool` line is just text.
+    const action = native || input.tools.list().length === 0 ? undefined : parseAssistantAction(res.content);
     if (!action) return { ...out, content: res.content };
     if (step >= maxSteps) return { ...out, content: TOOL_LIMIT_REACHED };
     const command = action.args ? `/tool ${action.name} ${action.args}` : `/tool ${action.name}`;
