@@ -13,6 +13,7 @@ import { settingsFromEnv } from '../src/config/index.js';
 import { setEventSink } from '../src/observe/index.js';
 import { runOodaCycle } from '../src/pulse/index.js';
 import { Outbox, OutboxDrainer, type OutboxRecord } from '../src/store/index.js';
+import { AccessControl, ChannelRunner, PairingStore, type ChannelAdapter } from '../src/channels/index.js';
 import type { Provider, ProviderRequest, ProviderResult } from '../src/providers/index.js';
 import { tempDir } from './helpers.js';
 
@@ -220,6 +221,35 @@ test('a pending approval is announced to the notify targets through the outbox',
     assert.match(out[0]!.text, new RegExp(`pulse approve --token ${report.approval_token}`));
     await app.close();
   } finally {
+    s.done();
+  }
+});
+
+test("the runner's deliver (the road's last step) rejects when the send failed, so the outbox retries it", async () => {
+  const s = setup();
+  let fail = true;
+  const sent: string[] = [];
+  const adapter: ChannelAdapter = {
+    name: 'telegram',
+    run: (_on, signal) => new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true }))),
+    send: async (_chat, text) => {
+      if (fail) throw new Error('telegram down');
+      sent.push(text);
+    },
+    isReady: () => true,
+  };
+  const runner = new ChannelRunner({ adapter, access: new AccessControl({ channel: 'telegram', policy: 'open', allowFrom: [], store: new PairingStore(s.dir) }), handle: async () => ({ status: 'ok', text: 'x' }) });
+  const stop = new AbortController();
+  const done = runner.run(stop.signal);
+  try {
+    await assert.rejects(runner.deliver('1', 'late'), /telegram down/);
+    fail = false;
+    await runner.deliver('1', 'late');
+    assert.deepEqual(sent, ['late']);
+    assert.equal(runner.stats.sendErrors, 1);
+  } finally {
+    stop.abort();
+    await done;
     s.done();
   }
 });
