@@ -253,3 +253,25 @@ test("the runner's deliver (the road's last step) rejects when the send failed, 
     s.done();
   }
 });
+
+test('two drainers on one outbox (serve and a foreground channel): every record is sent once', async () => {
+  const s = setup();
+  try {
+    const outbox = new Outbox(s.settings.workspace);
+    for (let i = 0; i < 20; i++) await outbox.enqueue({ kind: 'notification', channel: 'telegram', chatId: String(i % 3), text: `n${i}` });
+    const sent: string[] = [];
+    const deliver = async (r: OutboxRecord) => {
+      await new Promise((res) => setTimeout(res, 2));
+      sent.push(r.text);
+    };
+    const a = new OutboxDrainer(new Outbox(s.settings.workspace), { deliver, pollMs: 10 });
+    const b = new OutboxDrainer(new Outbox(s.settings.workspace), { deliver, pollMs: 10 });
+    await Promise.all([a.start(), b.start()]);
+    await waitFor(async () => !outbox.hasEntries());
+    await Promise.all([a.stop(), b.stop()]);
+    assert.equal(sent.length, 20);
+    assert.equal(new Set(sent).size, 20);
+  } finally {
+    s.done();
+  }
+});

@@ -2,9 +2,12 @@
 // channel): wakes on an enqueue in this process, else polls the file cheaply (other processes
 // enqueue too), delivers due records in order through the one delivery function, and settles
 // them: delivered → gone, failed → retried with backoff, failed too often → dropped with an event.
+// A pass holds a drain lock, so two long-running processes on one workspace (serve and a
+// foreground channel) never send the same record twice; the one without the lock skips the pass.
 import { backoffDelay, errorChain, type Component } from '../kernel/index.js';
 import { emitEvent } from '../observe/index.js';
 import type { Outbox, OutboxRecord, Settlement } from './outbox.js';
+import { withFileLock } from './lock.js';
 
 export interface OutboxDrainerOptions {
   /** The one delivery function: sends a record to its chat; rejects when it was not sent. */
@@ -63,6 +66,15 @@ export class OutboxDrainer implements Component {
   async pass(): Promise<number> {
     const poll = this.options.pollMs ?? 1000;
     if (!this.outbox.hasEntries()) return poll;
+    try {
+      return await withFileLock(`${this.outbox.path}.drain`, () => this.passLocked(poll), { waitMs: 0, staleMs: 30_000 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ELOCKED') return poll; // another process drains now
+      throw err;
+    }
+  }
+
+  private async passLocked(poll: number): Promise<number> {
     const records = await this.outbox.list();
     const decisions = new Map<string, Settlement>();
     const held = new Set<string>(); // chats with an earlier record still waiting: keep their order
