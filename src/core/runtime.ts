@@ -260,9 +260,13 @@ export class Runtime {
   }
 }
 
-/** Plain user/assistant/system records; tool exchange records stay in the log, not the window. */
+/**
+ * Plain user/assistant records: the only plain roles we write. Tool exchange records stay in the
+ * log, not the window; any other line (a `system` line in a tampered or foreign file) is never
+ * forwarded, so a session file cannot inject a system message.
+ */
 function replayableRecords(records: SessionRecord[]): SessionRecord[] {
-  return records.filter((r) => r.kind === undefined && (r.role === 'user' || r.role === 'assistant' || r.role === 'system'));
+  return records.filter((r) => r.kind === undefined && (r.role === 'user' || r.role === 'assistant'));
 }
 
 function replayable(records: SessionRecord[]): ChatMessage[] {
