@@ -233,3 +233,39 @@ test('network errors are logged without the token, and a corrupt journal is move
     cleanup();
   }
 });
+
+test('garbage: a journal offset past every update id (9e15) makes the channel not ready, never silently deaf', async () => {
+  const fake = await startFakeTelegram();
+  const { dir, cleanup } = tempDir();
+  mkdirSync(join(dir, 'channels'), { recursive: true });
+  const lines: string[] = [];
+  const prev = setEventSink((l) => lines.push(l));
+  try {
+    const botId = fake.token.split(':')[0]!;
+    const journal = (offset: number) => JSON.stringify({ version: 1, bot_id: botId, offset, pending: [], updated_at: new Date().toISOString() });
+    const polled = (n: number) => () => fake.calls.filter((c) => c.method === 'getUpdates').length >= n;
+    writeFileSync(join(dir, 'channels', 'telegram-offset.json'), journal(9e15));
+    const deaf = new TelegramAdapter(settings(fake), { dataDir: dir, backoffBaseMs: 50 });
+    const stop = new AbortController();
+    const run = deaf.run(async () => undefined, stop.signal);
+    await fake.waitFor(polled(1), 10_000, 'first poll');
+    assert.equal(deaf.isReady(), false);
+    assert.ok(lines.some((l) => l.includes('"event":"channel_deaf"')), lines.join(''));
+    stop.abort();
+    await run;
+    // The same file with a sane offset: ready once polling.
+    writeFileSync(join(dir, 'channels', 'telegram-offset.json'), journal(5));
+    const fine = new TelegramAdapter(settings(fake), { dataDir: dir, backoffBaseMs: 50 });
+    const stop2 = new AbortController();
+    const run2 = fine.run(async () => undefined, stop2.signal);
+    const before = fake.calls.filter((c) => c.method === 'getUpdates').length;
+    await fake.waitFor(polled(before + 1), 10_000, 'poll with a sane offset');
+    assert.equal(fine.isReady(), true);
+    stop2.abort();
+    await run2;
+  } finally {
+    setEventSink(prev);
+    cleanup();
+    await fake.close();
+  }
+});
