@@ -5,6 +5,7 @@ import { randomInt } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { JsonStateFile, SchemaError, schema as S, type Check, type StateCodec } from '../store/index.js';
+import { AppError } from '../kernel/index.js';
 
 export interface PendingPairing {
   channel: string;
@@ -38,7 +39,11 @@ export type PairingRequest =
   | { status: 'full' };
 
 /** A pairing command the operator gave cannot be carried out (unknown code, unknown sender). */
-export class PairingError extends Error {}
+export class PairingError extends AppError {
+  constructor(message: string) {
+    super('pairing', message, { hint: 'run `rusty-pinch pairing list` to see pending codes and approved senders' });
+  }
+}
 
 export interface PairingOptions {
   /** How long a code stays valid. Default 1 h. */

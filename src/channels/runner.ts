@@ -5,7 +5,7 @@
 import { emitEvent } from '../observe/index.js';
 import type { ChannelAdapter, ChannelMessage } from './types.js';
 import type { AccessControl } from './access.js';
-import { KeyedQueue } from '../kernel/index.js';
+import { AppError, KeyedQueue } from '../kernel/index.js';
 
 export interface TurnInput {
   sessionId: string;
@@ -30,9 +30,9 @@ export type TurnHandler = (input: TurnInput) => Promise<TurnResult>;
 export type StopReason = 'signal' | 'max_messages' | 'error';
 
 /** Rejection of a message the runner did not take (stopping): the adapter must not acknowledge it. */
-export class NotAcceptedError extends Error {
+export class NotAcceptedError extends AppError {
   constructor() {
-    super('channel is stopping; message left for the next run');
+    super('not_accepted', 'channel is stopping; message left for the next run');
   }
 }
 

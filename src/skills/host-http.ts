@@ -5,6 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { checkSkillUrl, type UrlPolicy } from './url-policy.js';
+import { AppError } from '../kernel/index.js';
 
 export const SKILL_USER_AGENT = 'curl/8.5.0 (rusty-pinch skill)';
 
@@ -22,10 +23,9 @@ export interface HttpResult {
   location?: string;
 }
 
-export class SkillHttpError extends Error {
+export class SkillHttpError extends AppError {
   constructor(message: string) {
-    super(message);
-    this.name = 'SkillHttpError';
+    super('skill_http', message);
   }
 }
 

@@ -6,6 +6,7 @@ import { discardSkillEngine, getSkillEngine, isEngineFault } from './engine.js';
 import { describeGuestError, type GuestErrorInfo } from './guest-errors.js';
 import { installHost, type RunState } from './host-bindings.js';
 import type { HttpResult } from './host-http.js';
+import { AppError } from '../kernel/index.js';
 
 export interface SandboxLimits {
   memoryBytes: number;
@@ -36,10 +37,9 @@ export interface SandboxInput {
 
 export type SkillErrorKind = 'compile' | 'runtime' | 'budget' | 'engine';
 
-export class SkillRunError extends Error {
+export class SkillRunError extends AppError {
   constructor(readonly kind: SkillErrorKind, message: string) {
-    super(message);
-    this.name = 'SkillRunError';
+    super(`skill_${kind}`, message);
   }
 }
 

@@ -6,6 +6,7 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { HttpResult } from './host-http.js';
 import type { SandboxHost, SandboxLimits, SkillErrorKind } from './sandbox.js';
+import { AppError } from '../kernel/index.js';
 
 type ToWorker =
   | { t: 'run'; id: number; source: string; filename: string; args: string; limits: SandboxLimits; constants?: Record<string, string> }
@@ -54,10 +55,9 @@ interface Slot {
 }
 
 /** Error from a skill run; `kind` tells compile, runtime, budget and engine failures apart. */
-export class SkillError extends Error {
+export class SkillError extends AppError {
   constructor(readonly kind: SkillErrorKind, message: string) {
-    super(message);
-    this.name = 'SkillError';
+    super(`skill_${kind}`, message);
   }
 }
 

@@ -4,14 +4,14 @@
 // Why not zod: importing zod (4.6.7) costs 47–55 ms, about as much as Node's own start, and
 // `stats` must stay ≤ 2.0× `node -e 0` (bench/core.bench.ts) while validating telemetry.
 // zod/mini is no cheaper to import. These checks cost nothing to load.
+import { AppError } from '../kernel/index.js';
 
-export class SchemaError extends Error {
+export class SchemaError extends AppError {
   constructor(
     readonly path: string,
     readonly problem: string,
   ) {
-    super(path ? `${path}: ${problem}` : problem);
-    this.name = 'SchemaError';
+    super('schema', path ? `${path}: ${problem}` : problem);
   }
 }
 
