@@ -138,7 +138,8 @@ test('duplicate message ids are dropped', async () => {
     await t.adapter.push('D', 'x', { messageId: '7' });
     await t.adapter.push('E', 'x', { messageId: '7' });
     assert.equal(turns, 2, 'same id in another chat is a different message');
-    assert.ok(t.events.some((e) => e.event === 'channel_duplicate' && e.chat_id === 'D'));
+    const dup = t.events.find((e) => e.event === 'channel_duplicate' && e.chat_id === 'D');
+    assert.deepEqual(dup && Object.keys(dup).sort(), ['channel', 'chat_id', 'event', 'message_id', 'update_id'], 'one channel_duplicate shape everywhere');
     t.stop.abort();
     await t.done;
   } finally {

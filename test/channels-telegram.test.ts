@@ -107,7 +107,9 @@ test('duplicates, edits, bots, non-text and garbage updates are dropped without 
     assert.deepEqual(fake.sent.map((s) => s.text), ['echo 5: one', 'echo 5: two']);
     const skipped = h.events().filter((e) => e.event === 'channel_update_skipped').map((e) => e.reason);
     for (const r of ['edited', 'bot', 'no_text', 'unsupported', 'malformed', 'invalid']) assert.ok(skipped.includes(r), `skipped ${r}: ${skipped}`);
-    assert.equal(h.events().filter((e) => e.event === 'channel_duplicate').length, 2);
+    const dups = h.events().filter((e) => e.event === 'channel_duplicate');
+    assert.equal(dups.length, 2);
+    for (const d of dups) assert.deepEqual(Object.keys(d).sort(), ['channel', 'chat_id', 'event', 'message_id', 'update_id'], 'one channel_duplicate shape everywhere');
   } finally {
     await h.finish();
     await fake.close();

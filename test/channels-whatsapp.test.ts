@@ -111,6 +111,7 @@ test('inbound duplicates (same id) are dropped', async () => {
   assert.deepEqual(seen.map((m) => m.text), ['same', 'other']);
   assert.equal(b.outbound.length, 2);
   assert.equal(ev('channel_duplicate').length, 2);
+  for (const d of ev('channel_duplicate')) assert.deepEqual(Object.keys(d).sort(), ['channel', 'chat_id', 'event', 'message_id', 'update_id'], 'one channel_duplicate shape everywhere');
 });
 
 test('bad frames are logged and ignored; the connection keeps working', async () => {

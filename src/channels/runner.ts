@@ -182,7 +182,7 @@ export class ChannelRunner {
     this.counts.messagesIn++;
     if (msg.messageId !== undefined && this.recent.seen(`${msg.chatId}\u0000${msg.messageId}`)) {
       this.counts.duplicates++;
-      emitEvent('channel_duplicate', { channel: this.channel, chat_id: msg.chatId, message_id: msg.messageId });
+      emitEvent('channel_duplicate', { channel: this.channel, chat_id: msg.chatId, message_id: msg.messageId, update_id: null });
       return Promise.resolve();
     }
     // Queued now, synchronously, so one chat's messages keep their arrival order.

@@ -199,7 +199,7 @@ export class TelegramAdapter implements ChannelAdapter {
         continue;
       }
       if (p.updateId < offset || this.state.pending.has(p.updateId)) {
-        emitEvent('channel_duplicate', { channel: CHANNEL, update_id: p.updateId });
+        emitEvent('channel_duplicate', { channel: CHANNEL, chat_id: p.kind === 'message' ? p.message.chatId : null, message_id: p.kind === 'message' ? (p.message.messageId ?? null) : null, update_id: p.updateId });
         continue;
       }
       offset = p.updateId + 1;

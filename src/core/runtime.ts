@@ -7,7 +7,7 @@ import { rfc3339Now } from '../kernel/index.js';
 import { MessageBus } from './bus.js';
 import { PromptBuilder } from './prompt.js';
 import { runAgent } from './agent.js';
-import { emitEvent } from '../observe/index.js';
+import { emitEvent, sortedKeys } from '../observe/index.js';
 import { codePoints, parseToolInvocation, refuseRiskyGate, type ApprovalGate, type ToolContext, type ToolRegistry } from '../tools/index.js';
 import { validateSessionId, type SessionRecord, type SessionStore, type Telemetry } from '../store/index.js';
 import { ProviderError, type ChatMessage, type Provider } from '../providers/index.js';
@@ -110,7 +110,7 @@ export class Runtime {
       error: outcome.error,
     };
     // Keys sorted, as the original's json! macro printed them.
-    emitEvent('turn', Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1))));
+    emitEvent('turn', sortedKeys(record));
     this.telemetry.record(record);
     this.reportCounters();
     for (const fn of this.turnListeners) fn(record);
