@@ -10,7 +10,7 @@ import { setEventSink } from '../src/observe/index.js';
 import { tempDir } from './helpers.js';
 
 const { dir, cleanup } = tempDir('rp-skills-sb-');
-const settings: SkillSettings = { httpTimeoutSecs: 2, httpAllow: [], memoryLimitMb: 16, timeoutMs: 700, maxOutputBytes: 64 * 1024, maxHttpCalls: 4, httpMaxBodyBytes: 64 * 1024 };
+const settings: SkillSettings = { httpTimeoutSecs: 2, httpAllow: [], memoryLimitMb: 16, timeoutMs: 1500, maxOutputBytes: 64 * 1024, maxHttpCalls: 4, httpMaxBodyBytes: 64 * 1024 };
 const manager = new SkillManager(dir, settings, { assetsDir: null });
 const logs: string[] = [];
 const prevSink = setEventSink((line) => logs.push(line));
@@ -100,7 +100,7 @@ test('prototype pollution and host-function tampering do not reach the host or t
 });
 
 test('infinite loops end with the wall-time budget: sync, async, microtask and heavy native ops', async () => {
-  await refused('loop', 'function main() { while (true) {} }', /wall-time budget \(700 ms\)/);
+  await refused('loop', 'function main() { while (true) {} }', /wall-time budget \(1500 ms\)/);
   await refused('async-loop', 'async function main() { await null; for (;;) {} }', /wall-time budget/);
   await refused('microtasks', 'async function main() { for (;;) { await Promise.resolve(1) } }', /wall-time budget/);
   await refused('toplevel-loop', 'for (;;) {}\nfunction main() {}', /wall-time budget/);
