@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { settingsFromEnv } from '../src/config/index.js';
 import { createApp } from '../src/core/index.js';
 import { buildServeComponents } from '../src/core/serve-components.js';
-import { openCodexPool } from '../src/brain/index.js';
+import { CodexDrainer, Outbox, openCodexPool } from '../src/brain/index.js';
 import type { DeferredReply } from '../src/kernel/index.js';
 import { FAKE_CODEX, cleanEnv, tempDir } from './helpers.js';
 
@@ -102,8 +102,12 @@ test('a chat task drained by another process: persisted there, then sent to the 
     try {
       await waitFor(() => sent.length === 1);
       assert.deepEqual(sent, [['telegram:7', 'fake codex saw: late question']]);
-      // Delivered once: the session got no second copy.
-      await new Promise((r) => setTimeout(r, 200));
+      // Delivered once: the entry left the outbox, and one more full drain pass (run here,
+      // not waited for) delivers nothing again; the session got no second copy.
+      await waitFor(() => !new Outbox(settings.workspace).hasEntries());
+      const extra: string[] = [];
+      await new CodexDrainer(app.codex!, { deliver: async (e) => void extra.push(e.session_id) }).step();
+      assert.deepEqual(extra, []);
       assert.equal(sent.length, 1);
       const again = readFileSync(app.runtime.sessions.pathFor('telegram:7'), 'utf8').trim().split('\n');
       assert.equal(again.length, session.length);
