@@ -2,7 +2,7 @@
 // cross-process lock. A file that is not JSON or fails its schema is never coerced and
 // overwritten: it is moved aside (`<file>.corrupt-<epoch ms>`) with a warning event, and the
 // state is rebuilt from what still validates (the codec salvages entries) or from empty.
-import { readFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { writeJsonAtomic } from './atomic-file.js';
 import { tryWithFileLockSync, withFileLock, type LockOptions } from './lock.js';
 import { emitEvent } from '../observe/index.js';
@@ -94,7 +94,9 @@ export class JsonStateFile<T> {
   }
 
   private moveAside(problems: string[]): void {
-    const movedTo = `${this.path}.corrupt-${Date.now()}`;
+    // Never over an earlier backup (two repairs in one millisecond).
+    let movedTo = `${this.path}.corrupt-${Date.now()}`;
+    for (let n = 1; existsSync(movedTo); n++) movedTo = `${this.path}.corrupt-${Date.now()}-${n}`;
     try {
       renameSync(this.path, movedTo);
     } catch {
