@@ -16,6 +16,7 @@ type FromWorker =
   | { t: 'log'; id: number; message: string }
   | { t: 'http'; id: number; callId: number; method: 'GET' | 'POST'; url: string; body?: string }
   | { t: 'done'; id: number; ok: boolean; output?: string; kind?: SkillErrorKind; message?: string }
+  | { t: 'started'; id: number }
   | { t: 'ready'; id?: undefined };
 
 const WORKER_FLAG = 'rustyPinchSkillWorker';
@@ -45,7 +46,10 @@ interface PendingRun {
   slot: Slot;
   host?: SandboxHost;
   abort: AbortController;
-  /** Started when the worker begins the run: engine start-up is not the skill's time. */
+  /**
+   * Armed when the worker begins the run: neither engine start-up nor waiting behind another
+   * run in the same worker is this skill's time. Until then a long fallback guards the queue.
+   */
   watchdog: NodeJS.Timeout | undefined;
   timeoutMs: number;
   resolve(v: string): void;
@@ -103,7 +107,7 @@ export class SkillWorkerPool {
       const run: PendingRun = { id, slot, host, abort: new AbortController(), timeoutMs, resolve, reject, watchdog: undefined };
       const start = (): void => {
         if (!slot.runs.has(id) || slot.dead) return;
-        run.watchdog = setTimeout(() => this.overrun(run), timeoutMs + this.options.graceMs);
+        run.watchdog = setTimeout(() => this.overrun(run), STARTUP_MS + timeoutMs + this.options.graceMs);
         slot.worker.postMessage({ ...msg, id });
       };
       slot.runs.set(id, run);
@@ -147,7 +151,10 @@ export class SkillWorkerPool {
     }
     const run = slot.runs.get(m.id);
     if (!run) return;
-    if (m.t === 'log') run.host?.log(m.message);
+    if (m.t === 'started') {
+      clearTimeout(run.watchdog);
+      run.watchdog = setTimeout(() => this.overrun(run), run.timeoutMs + this.options.graceMs);
+    } else if (m.t === 'log') run.host?.log(m.message);
     else if (m.t === 'http') {
       const reply = (r: Omit<Extract<ToWorker, { t: 'http-result' }>, 't' | 'id' | 'callId'>) => {
         if (slot.runs.has(m.id) && !slot.dead) slot.worker.postMessage({ t: 'http-result', id: m.id, callId: m.callId, ...r });
@@ -219,8 +226,11 @@ async function serveWorker(): Promise<void> {
       calls.delete(key);
       if (m.ok) c?.resolve(m.result!);
       else c?.reject(new Error(m.message ?? 'http failed'));
-    } else if (m.t === 'compile') done(m.id, compileInSandbox(m.source, m.filename));
-    else if (m.t === 'run') {
+    } else if (m.t === 'compile') {
+      port.postMessage({ t: 'started', id: m.id });
+      done(m.id, compileInSandbox(m.source, m.filename));
+    } else if (m.t === 'run') {
+      port.postMessage({ t: 'started', id: m.id });
       const host: SandboxHost = {
         log: (message) => port.postMessage({ t: 'log', id: m.id, message }),
         now: () => new Date().toISOString().replace('Z', '+00:00'),
