@@ -17,6 +17,9 @@ export function emptyState(nowMs: number): PulseState {
 const RISKS: Risk[] = ['low', 'medium', 'high', 'critical'];
 const STATUSES: ApprovalStatus[] = ['pending', 'approved', 'rejected', 'expired'];
 const optStr = S.nullable(S.string);
+const count = S.number({ integer: true, min: 0 });
+const seconds = S.number({ min: 0 });
+const nullableStatus = S.nullable(S.literal('ok', 'error'));
 
 /** Thrown for an entry that cannot be kept; the message names the path. */
 const drop = (path: string, problem: string): never => {
@@ -36,17 +39,17 @@ function decodeJob(v: unknown, path: string, issues: string[]): JobSnapshot {
   const id = S.string(v.id, `${path}.id`).trim();
   if (!/^[a-z0-9_-]+$/.test(id)) return drop(`${path}.id`, `'${id}' is not a job id`);
   const action = decodeAction(v.action) ?? drop(`${path}.action`, 'unknown job action');
-  const interval = S.number({ min: 0 })(v.interval_secs, `${path}.interval_secs`);
+  const interval = seconds(v.interval_secs, `${path}.interval_secs`);
   const f = <T>(k: string, check: Check<T>, fallback: T): T => S.salvageField(v[k], `${path}.${k}`, check, fallback, issues);
   return {
     id,
     interval_secs: Math.max(1, Math.floor(interval)),
     action,
     enabled: f('enabled', S.boolean, true),
-    runs: f('runs', S.number({ integer: true, min: 0 }), 0),
+    runs: f('runs', count, 0),
     next_due_at: f('next_due_at', S.string, ''),
     last_run_at: f('last_run_at', optStr, null),
-    last_status: f('last_status', S.nullable(S.literal('ok', 'error')), null),
+    last_status: f('last_status', nullableStatus, null),
     last_message: f('last_message', optStr, null),
     history: S.salvageArray(v.history, `${path}.history`, decodeRun, issues).slice(-MAX_HISTORY_PER_JOB),
   };

@@ -13,6 +13,24 @@ export class SchemaError extends AppError {
   ) {
     super('schema', path ? `${path}: ${problem}` : problem);
   }
+
+  /** The same problem, one level further down (`key` is a field name or `[3]`). */
+  under(key: string): SchemaError {
+    return new SchemaError(join(key, this.path), this.problem);
+  }
+}
+
+/**
+ * Runs a child check. Paths are built only when something fails (the valid path is hot: a
+ * Pulse state holds thousands of history entries), by prefixing on the way up.
+ */
+function child<T>(check: Check<T>, value: unknown, path: string, key: string): T {
+  try {
+    return check(value, '');
+  } catch (err) {
+    if (err instanceof SchemaError) throw err.under(join(path, key));
+    throw err;
+  }
 }
 
 /** A check: the validated value, or a SchemaError. `path` names the value for the message. */
@@ -55,25 +73,26 @@ export function withDefault<T>(check: Check<T>, fallback: () => T): Check<T> {
 }
 
 export function array<T>(item: Check<T>): Check<T[]> {
-  return (v, path) => (Array.isArray(v) ? v.map((x, i) => item(x, `${path}[${i}]`)) : fail(path, `expected an array, got ${describe(v)}`));
+  return (v, path) => (Array.isArray(v) ? v.map((x, i) => child(item, x, path, `[${i}]`)) : fail(path, `expected an array, got ${describe(v)}`));
 }
 
 export function record<T>(item: Check<T>): Check<Record<string, T>> {
   return (v, path) => {
     if (!isObject(v)) return fail(path, `expected an object, got ${describe(v)}`);
     const out: Record<string, T> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = item(x, join(path, k));
+    for (const [k, x] of Object.entries(v)) out[k] = child(item, x, path, k);
     return out;
   };
 }
 
 /** An object with these fields; fields not listed are dropped (forward compatible). */
 export function object<S extends Record<string, Check<unknown>>>(shape: S): Check<{ [K in keyof S]: ReturnType<S[K]> }> {
+  const fields = Object.entries(shape);
   return (v, path) => {
     if (!isObject(v)) return fail(path, `expected an object, got ${describe(v)}`);
     const out: Record<string, unknown> = {};
-    for (const [k, check] of Object.entries(shape)) {
-      const x = check(v[k], join(path, k));
+    for (const [k, check] of fields) {
+      const x = child(check, v[k], path, k);
       if (x !== undefined) out[k] = x;
     }
     return out as { [K in keyof S]: ReturnType<S[K]> };
@@ -96,7 +115,8 @@ export function salvageArray<T>(v: unknown, path: string, item: Check<T>, issues
   const out: T[] = [];
   v.forEach((x, i) => {
     try {
-      out.push(item(x, `${path}[${i}]`));
+      // The full path is passed down: salvaging decoders report nested issues with it.
+      out.push(item(x, join(path, `[${i}]`)));
     } catch (err) {
       issues.push(`${err instanceof Error ? err.message : String(err)}; entry dropped`);
     }
@@ -104,7 +124,11 @@ export function salvageArray<T>(v: unknown, path: string, item: Check<T>, issues
   return out;
 }
 
-const join = (path: string, key: string): string => (path ? `${path}.${key}` : key);
+function join(path: string, key: string): string {
+  if (!path) return key;
+  if (!key) return path;
+  return key.startsWith('[') ? `${path}${key}` : `${path}.${key}`;
+}
 
 /**
  * One field of a salvaged entry: missing → `fallback` silently (an older writer); present but
