@@ -3,6 +3,7 @@
 import { HTTP_PROVIDERS, PROVIDERS, keyVariables } from './core-settings.js';
 import { checkWritableDir, findExecutable, runProbe } from './probe.js';
 import type { Settings } from './settings.js';
+import { VERSION } from '../kernel/index.js';
 
 export interface DoctorCheck {
   level: 'warning' | 'error';
@@ -92,6 +93,7 @@ export async function runDoctor(s: Settings, options: { codexProbeTimeoutMs?: nu
     ['codex_queue_capacity', s.codex.queueCapacity],
     ['codex_rate_limit_threshold_percent', s.codex.rateLimitThresholdPercent],
     ['pulse_auto_allow_actions_count', s.pulse.autoAllowActions.length],
+    ['version', VERSION],
   ];
   return { status, fields, checks };
 }
