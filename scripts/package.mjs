@@ -14,7 +14,7 @@ import { dirname, join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import * as tar from 'tar';
 import { BUNDLE_EXTERNALS, buildDist, packageVersion } from './build.mjs';
-import { RELEASE_DIR, artifactName, flag, loadSigningKey, rawPublicKey, sha256File, signSums, sumLine, topDirName } from './release-lib.mjs';
+import { RELEASE_DIR, artifactName, flag, rawPublicKey, sha256File, signingKeyFrom, sumLine, topDirName, writeSums } from './release-lib.mjs';
 
 const argv = process.argv.slice(2);
 const known = ['--signing-key', '--out'];
@@ -84,8 +84,7 @@ function sourceDateEpoch() {
 async function main() {
   const root = process.cwd();
   const outDir = flag(argv, 'out') ?? RELEASE_DIR;
-  const signingKeyArg = flag(argv, 'signing-key') ?? process.env.RUSTY_PINCH_RELEASE_SIGNING_KEY_FILE ?? process.env.RUSTY_PINCH_RELEASE_SIGNING_KEY;
-  const signingKey = signingKeyArg ? loadSigningKey(signingKeyArg) : undefined; // fail before building
+  const signingKey = signingKeyFrom(argv); // a bad key fails before anything is built
   const version = packageVersion(root);
   const started = Date.now();
 
@@ -110,11 +109,7 @@ async function main() {
     const hex = sha256File(out);
     writeFileSync(`${out}.sha256`, sumLine(hex, file));
     // SHA256SUMS covers every tarball in the folder (other platforms' too, as CI gathers them).
-    const tarballs = readdirSync(outDir).filter((n) => n.startsWith('rusty-pinch-') && n.endsWith('.tar.gz')).sort();
-    const sums = tarballs.map((n) => sumLine(n === file ? hex : sha256File(join(outDir, n)), n)).join('');
-    writeFileSync(join(outDir, 'SHA256SUMS'), sums);
-    rmSync(join(outDir, 'SHA256SUMS.sig'), { force: true }); // a stale signature never survives new sums
-    if (signingKey) writeFileSync(join(outDir, 'SHA256SUMS.sig'), signSums(Buffer.from(sums), signingKey));
+    writeSums(outDir, signingKey, new Map([[file, hex]]));
 
     const unpacked = listTree(top).reduce((n, p) => n + (statSync(join(top, p)).isFile() ? statSync(join(top, p)).size : 0), 0);
     console.log(

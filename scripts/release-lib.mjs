@@ -2,7 +2,8 @@
 // in sha256sum's format, and Ed25519 detached signatures over SHA256SUMS (node:crypto only).
 // The layout is a contract with the self-update (see docs/release.md).
 import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export const RELEASE_DIR = 'release';
 
@@ -97,4 +98,25 @@ export function flag(argv, name) {
     if (argv[i].startsWith(`--${name}=`)) return argv[i].slice(name.length + 3);
   }
   return undefined;
+}
+
+/**
+ * Writes `dir`/SHA256SUMS over every release tarball in `dir` (sorted, bare names) and, with a
+ * key, SHA256SUMS.sig; a stale signature never survives new sums. `known` maps names to
+ * hashes already computed. Returns the SHA256SUMS text.
+ */
+export function writeSums(dir, privateKey, known = new Map()) {
+  const tarballs = readdirSync(dir).filter((n) => n.startsWith('rusty-pinch-') && n.endsWith('.tar.gz')).sort();
+  if (tarballs.length === 0) throw new Error(`no rusty-pinch-*.tar.gz in ${dir}`);
+  const sums = tarballs.map((n) => sumLine(known.get(n) ?? sha256File(join(dir, n)), n)).join('');
+  writeFileSync(join(dir, 'SHA256SUMS'), sums);
+  rmSync(join(dir, 'SHA256SUMS.sig'), { force: true });
+  if (privateKey) writeFileSync(join(dir, 'SHA256SUMS.sig'), signSums(Buffer.from(sums), privateKey));
+  return sums;
+}
+
+/** The signing key named by --signing-key, RUSTY_PINCH_RELEASE_SIGNING_KEY_FILE or RUSTY_PINCH_RELEASE_SIGNING_KEY (PEM text). */
+export function signingKeyFrom(argv, env = process.env) {
+  const given = flag(argv, 'signing-key') ?? (env.RUSTY_PINCH_RELEASE_SIGNING_KEY_FILE || undefined) ?? (env.RUSTY_PINCH_RELEASE_SIGNING_KEY || undefined);
+  return given ? loadSigningKey(given) : undefined;
 }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import * as tar from 'tar';
 import { packageVersion } from './build.mjs';
-import { RELEASE_DIR, artifactName, flag, loadPublicKey, loadSigningKey, parseSums, sha256File, topDirName, verifySums } from './release-lib.mjs';
+import { RELEASE_DIR, artifactName, flag, loadPublicKey, parseSums, sha256File, signingKeyFrom, topDirName, verifySums } from './release-lib.mjs';
 
 const argv = process.argv.slice(2);
 const positional = argv.filter((a, i) => !a.startsWith('--') && !(i > 0 && argv[i - 1] === '--public-key'));
@@ -43,8 +43,7 @@ function checkSums(tarball) {
   if (existsSync(sigPath)) {
     const keyArg =
       flag(argv, 'public-key') ?? process.env.RUSTY_PINCH_EVOLUTION_TRUSTED_SHA256SUMS_ED25519_PUBLIC_KEY ?? undefined;
-    const signing = process.env.RUSTY_PINCH_RELEASE_SIGNING_KEY_FILE ?? process.env.RUSTY_PINCH_RELEASE_SIGNING_KEY;
-    const key = keyArg ? loadPublicKey(keyArg) : signing ? loadSigningKey(signing) : undefined;
+    const key = keyArg ? loadPublicKey(keyArg) : signingKeyFrom([]);
     if (!key) fail('SHA256SUMS.sig is present but no public key was given (--public-key or RUSTY_PINCH_EVOLUTION_TRUSTED_SHA256SUMS_ED25519_PUBLIC_KEY)');
     if (!verifySums(sumsBytes, readFileSync(sigPath), key)) fail('SHA256SUMS signature verification failed');
     signature = 'verified';
