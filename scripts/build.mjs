@@ -5,18 +5,73 @@
 // doctor and the update gate follow `npm version`. scripts/package.mjs reuses buildDist with
 // the dependencies bundled in (see docs/release.md).
 import { build } from 'esbuild';
-import { readFileSync, renameSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
 /** Dependencies that stay outside a bundle: the QuickJS variant finds its .wasm beside its own
- * module, OpenTelemetry is optional (loaded only when configured), ws's native helpers are optional. */
-export const BUNDLE_EXTERNALS = ['@jitl/quickjs-wasmfile-release-sync', '@opentelemetry/*', 'bufferutil', 'utf-8-validate'];
+ * module; the OpenTelemetry SDK and exporters are optional (loaded only when configured; the
+ * small @opentelemetry/api is bundled, prom-client needs it); ws's native helpers are optional. */
+export const OPTIONAL_EXTERNALS = ['@opentelemetry/resources', '@opentelemetry/sdk-trace', '@opentelemetry/sdk-metrics', '@opentelemetry/exporter-trace-otlp-http', '@opentelemetry/exporter-metrics-otlp-http', 'bufferutil', 'utf-8-validate'];
+export const BUNDLE_EXTERNALS = ['@jitl/quickjs-wasmfile-release-sync', ...OPTIONAL_EXTERNALS];
 
 export function packageVersion(root = '.') {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   if (typeof pkg.version !== 'string' || !pkg.version) throw new Error('package.json has no version');
   return pkg.version;
+}
+
+/**
+ * With code splitting, esbuild turns `await import('cjs-package')` into a chunk that has only a
+ * default export, so `(await import('prom-client')).Registry` is undefined in a bundle (Node
+ * itself gives CommonJS modules named exports). This plugin routes each dynamic import of a
+ * bundled CommonJS package through a small ESM module that re-exports its names, found by
+ * loading the package once at build time. ESM packages and externals are left alone.
+ */
+function isCommonJs(file) {
+  if (file.endsWith('.cjs')) return true;
+  if (!file.endsWith('.js')) return false;
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).type !== 'module';
+  }
+  return true;
+}
+
+function cjsDynamicImportInterop(root) {
+  const req = createRequire(join(resolve(root), 'package.json'));
+  const names = new Map();
+  const exportNames = (spec) => {
+    if (!names.has(spec)) {
+      let keys;
+      try {
+        keys = Object.keys(req(spec)).filter((k) => k !== 'default' && /^[A-Za-z_$][\w$]*$/.test(k));
+      } catch {
+        keys = undefined; // ESM-only or not loadable here: leave it to esbuild
+      }
+      names.set(spec, keys);
+    }
+    return names.get(spec);
+  };
+  return {
+    name: 'cjs-dynamic-import-interop',
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.kind !== 'dynamic-import' || args.namespace === 'rp-interop') return undefined;
+        if (BUNDLE_EXTERNALS.includes(args.path) || args.path.startsWith('node:')) return undefined;
+        // Only when esbuild would pick a CommonJS file for an import (not the package's ESM build).
+        const r = await b.resolve(args.path, { kind: 'import-statement', resolveDir: args.resolveDir });
+        if (r.errors.length || !isCommonJs(r.path)) return undefined;
+        return exportNames(args.path) ? { path: args.path, namespace: 'rp-interop' } : undefined;
+      });
+      b.onLoad({ filter: /.*/, namespace: 'rp-interop' }, (args) => {
+        const spec = JSON.stringify(args.path);
+        const lines = [`import * as m from ${spec};`, 'const c = m.default ?? m;', 'export default c;'];
+        for (const k of exportNames(args.path)) lines.push(`export const ${k} = c[${JSON.stringify(k)}];`);
+        return { contents: lines.join('\n'), resolveDir: resolve(root), loader: 'js' };
+      });
+    },
+  };
 }
 
 /**
@@ -42,9 +97,11 @@ export async function buildDist({ root = '.', outdir = 'dist', bundleDeps = fals
       ? {
           external: BUNDLE_EXTERNALS,
           minify: true,
+          keepNames: true, // node-fetch (grammY) checks AbortSignal by constructor name
           legalComments: 'none',
           sourcemap: false,
           // CommonJS dependencies call require(); ESM output needs a real one.
+          plugins: [cjsDynamicImportInterop(root)],
           banner: { js: "import { createRequire as __rpCreateRequire } from 'node:module'; const require = __rpCreateRequire(import.meta.url);" },
         }
       : { packages: 'external', sourcemap: 'linked' }),

@@ -13,7 +13,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statS
 import { dirname, join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import * as tar from 'tar';
-import { BUNDLE_EXTERNALS, buildDist, packageVersion } from './build.mjs';
+import { BUNDLE_EXTERNALS, OPTIONAL_EXTERNALS, buildDist, packageVersion } from './build.mjs';
 import { RELEASE_DIR, artifactName, flag, rawPublicKey, sha256File, signingKeyFrom, sumLine, topDirName, writeSums } from './release-lib.mjs';
 
 const argv = process.argv.slice(2);
@@ -32,7 +32,7 @@ const SKIP_IN_MODULES = /(\.map|\.d\.[cm]?ts|\.md|\.browser\.[cm]?js|\.cloudflar
 
 function runtimeModules(root) {
   // The externals that must be present at run time (optional ones are loaded only when configured).
-  const wanted = BUNDLE_EXTERNALS.filter((n) => !n.includes('*') && !['bufferutil', 'utf-8-validate'].includes(n));
+  const wanted = BUNDLE_EXTERNALS.filter((n) => !OPTIONAL_EXTERNALS.includes(n));
   const out = new Set();
   const visit = (name) => {
     if (out.has(name)) return;
@@ -48,7 +48,7 @@ function runtimeModules(root) {
 
 function manifest(root, version) {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  // What the tree is and runs on; dependencies are compiled into dist/. The optional OTLP
+  // What the tree is and runs on; other dependencies are compiled into dist/. The optional OTLP
   // exporter is listed so `npm install --omit=dev` inside the tree can add it.
   return {
     name: pkg.name,
@@ -59,6 +59,8 @@ function manifest(root, version) {
     private: true,
     engines: pkg.engines,
     bin: pkg.bin,
+    // The modules shipped in node_modules/, so an `npm install` here keeps them.
+    dependencies: Object.fromEntries(BUNDLE_EXTERNALS.filter((n) => !OPTIONAL_EXTERNALS.includes(n)).map((n) => [n, pkg.dependencies[n]])),
     ...(pkg.optionalDependencies ? { optionalDependencies: pkg.optionalDependencies } : {}),
   };
 }

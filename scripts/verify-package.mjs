@@ -2,12 +2,13 @@
 // the way an operator would use it. The checksum (its .sha256 and SHA256SUMS) and, when
 // release/SHA256SUMS.sig exists, the Ed25519 signature are verified; the tarball is unpacked
 // into a temp dir outside the checkout (so nothing resolves from our node_modules), and
-// `--version`, `doctor`, a `local` turn and a skill run are run from there with a clean
-// environment. Exit 0 = usable; 1 = not (one `Error: …` line); 2 = usage.
+// `--version`, `doctor`, a `local` turn, a skill run and a short `serve` (ready, /metrics,
+// SIGTERM) are run from there with a clean environment. Exit 0 = usable; 1 = not (one `Error: …` line); 2 = usage.
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { tmpdir } from 'node:os';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import * as tar from 'tar';
 import { packageVersion } from './build.mjs';
 import { RELEASE_DIR, artifactName, flag, loadPublicKey, parseSums, sha256File, signingKeyFrom, topDirName, verifySums } from './release-lib.mjs';
@@ -88,6 +89,43 @@ function run(tree, env, cwd, args) {
   return { stdout: r.stdout, ms };
 }
 
+async function freePort() {
+  const s = createServer();
+  await new Promise((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** `serve` from the tree: waits for its serve_start event, scrapes /metrics, stops it with SIGTERM. */
+async function serveCheck(tree, env, cwd) {
+  const port = await freePort();
+  const t = Date.now();
+  const child = spawn(process.execPath, [join(tree, 'bin', 'rusty-pinch'), 'serve'], { env: { ...env, RUSTY_PINCH_OPS_ADDR: `127.0.0.1:${port}` }, cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  try {
+    await new Promise((resolve, reject) => {
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        if (stderr.includes('"event":"serve_start"')) resolve();
+      });
+      exited.then(() => reject(new VerifyError(`serve from the package exited early: ${stderr.trim().split('\n').slice(-2).join(' | ')}`)));
+    });
+    const startMs = Date.now() - t;
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
+    if (!metrics.includes('rusty_pinch_')) fail('serve from the package answered /metrics without rusty_pinch_ metrics');
+    child.kill('SIGTERM');
+    const end = await exited;
+    if (end.code !== 0) fail(`serve from the package did not stop cleanly on SIGTERM (${end.code ?? end.signal})`);
+    return { ms: startMs };
+  } finally {
+    clearTimeout(kill);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+
 async function main() {
   const started = Date.now();
   const version = packageVersion('.');
@@ -115,6 +153,7 @@ async function main() {
     writeFileSync(join(home, 'workspace', 'skills', 'verify_echo.js'), 'function main(args) { return "echo:" + args; }\n');
     const skill = run(tree, env, home, ['skills', 'run', '--session', 'verify', '--name', 'verify_echo', '--args', 'ok']);
     if (JSON.parse(skill.stdout).output !== 'echo:ok') fail(`the skill run printed ${skill.stdout.trim().slice(0, 80)}`);
+    const serve = await serveCheck(tree, env, home);
     console.log(
       JSON.stringify(
         {
@@ -126,6 +165,7 @@ async function main() {
           doctor_ms: d.ms,
           turn_ms: turn.ms,
           skill_ms: skill.ms,
+          serve_ready_ms: serve.ms,
           elapsed_ms: Date.now() - started,
           ...(argv.includes('--keep') ? { unpacked: tree } : {}),
         },

@@ -1,16 +1,23 @@
 // The release package: packed once into a temp folder with a signing key, then verified the
 // way an operator would (checksums, signature, unpacked tree runs --version, doctor, a turn and
 // a skill with no npm install). Tampering and a wrong key are refused.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { appendFileSync, copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ROOT, tempDir } from './helpers.js';
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ROOT, cleanEnv, tempDir, type CliResult } from './helpers.js';
+import { startFakeTelegram } from './fakes/telegram-api.js';
+import { FakeWhatsAppBridge } from './fakes/whatsapp-bridge.js';
 
 const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const artifact = `rusty-pinch-${version}-${process.platform}-${process.arch}.tar.gz`;
+/** The tree verify-package unpacked (kept for the channel round trips below). */
+let unpacked: string | undefined;
+after(() => {
+  if (unpacked) rmSync(dirname(unpacked), { recursive: true, force: true });
+});
 
 function node(script: string, args: string[], env: Record<string, string> = {}) {
   const base: Record<string, string> = {};
@@ -47,9 +54,10 @@ test('npm run package writes the agreed layout; verify-package accepts it and re
     }
     assert.ok(!tarList.some((e) => /\/(src|test|bench)\/|\.map$|\.ts$/.test(e)), 'no sources, tests or maps');
 
-    const v = node('verify-package.mjs', [join(out, artifact), '--public-key', rawPublic]);
+    const v = node('verify-package.mjs', [join(out, artifact), '--public-key', rawPublic, '--keep']);
     assert.equal(v.status, 0, v.stderr);
-    const verified = JSON.parse(v.stdout) as { status: string; signature: string; version: string };
+    const verified = JSON.parse(v.stdout) as { status: string; signature: string; version: string; unpacked: string };
+    unpacked = verified.unpacked;
     assert.equal(verified.status, 'ok');
     assert.equal(verified.signature, 'verified');
     assert.equal(verified.version, version);
@@ -78,6 +86,72 @@ test('npm run package writes the agreed layout; verify-package accepts it and re
     assert.equal(g.status, 1);
     assert.match(g.stderr, /^Error: cannot read the signing key/);
     assert.equal(node('verify-package.mjs', [join(out, artifact), '--public-key', 'zz!']).status, 1);
+  } finally {
+    t.cleanup();
+  }
+});
+
+/** Runs the unpacked package's launcher in the background. */
+function startPackaged(args: string[], env: Record<string, string>): Promise<CliResult> {
+  const child = spawn(process.execPath, [join(unpacked!, 'bin', 'rusty-pinch'), ...args], { env, cwd: dirname(unpacked!), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  return new Promise((resolve) => child.on('close', (code, signal) => (clearTimeout(timer), resolve({ code, signal, stdout, stderr }))));
+}
+
+test('the packaged tree answers on Telegram and WhatsApp (bundled grammY and ws) with no npm install', async () => {
+  assert.ok(unpacked, 'the package test ran first');
+  const t = tempDir();
+  const tg = await startFakeTelegram();
+  const bridge = await FakeWhatsAppBridge.start({ dialect: 'original' });
+  try {
+    const tgRun = startPackaged(['channels', 'telegram', '--max-messages', '1'], cleanEnv(t.dir, {
+      RUSTY_PINCH_CHANNELS_TELEGRAM_ENABLED: 'true',
+      RUSTY_PINCH_CHANNELS_TELEGRAM_TOKEN: tg.token,
+      RUSTY_PINCH_CHANNELS_TELEGRAM_API_ROOT: tg.url,
+      RUSTY_PINCH_CHANNELS_TELEGRAM_ALLOW_FROM: '42',
+      RUSTY_PINCH_CHANNELS_TELEGRAM_POLL_TIMEOUT_SECS: '1',
+      RUSTY_PINCH_SESSION_FSYNC: 'false',
+    }));
+    tg.message({ chatId: 42, text: 'hello package' });
+    const tr = await tgRun;
+    assert.equal(tr.code, 0, tr.stderr);
+    assert.match(tg.sent.map((m) => m.text).join('\n'), /Received 'hello package'/);
+
+    const waRun = startPackaged(['channels', 'whatsapp', '--max-messages', '1'], cleanEnv(t.dir, {
+      RUSTY_PINCH_CHANNELS_WHATSAPP_ENABLED: 'true',
+      RUSTY_PINCH_CHANNELS_WHATSAPP_BRIDGE_URL: bridge.url,
+      RUSTY_PINCH_CHANNELS_WHATSAPP_ALLOW_FROM: '15550001',
+      RUSTY_PINCH_SESSION_FSYNC: 'false',
+    }));
+    await bridge.waitForClient(15_000);
+    bridge.inbound({ from: '15550001', text: 'hi package', id: 'p1' });
+    const wr = await waRun;
+    assert.equal(wr.code, 0, wr.stderr);
+    assert.match(String(bridge.outbound[0]?.content), /Received 'hi package'/);
+  } finally {
+    await tg.close();
+    await bridge.close();
+    t.cleanup();
+  }
+});
+
+test('the package ships without the optional OpenTelemetry SDK: an endpoint degrades to a warning, turns still work', async () => {
+  assert.ok(unpacked, 'the package test ran first');
+  const t = tempDir();
+  try {
+    const env = cleanEnv(t.dir, { RUSTY_PINCH_OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' });
+    const r = await startPackaged(['run', '--session', 'otlp', '--message', 'still here'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Received 'still here'/);
+    assert.match(r.stderr, /"event":"observability_init","status":"degraded","message":"OTLP export is configured but the OpenTelemetry packages cannot be loaded/);
+    const d = await startPackaged(['doctor', '--json'], env);
+    const report = JSON.parse(d.stdout) as { status: string; checks: Array<{ message: string; hint?: string }> };
+    assert.equal(report.status, 'warning');
+    assert.ok(report.checks.some((c) => /OpenTelemetry packages are not installed/.test(c.message) && /npm install --omit=dev/.test(c.hint ?? '')));
   } finally {
     t.cleanup();
   }

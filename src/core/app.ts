@@ -6,6 +6,7 @@ import { ToolRegistry, builtinTools } from '../tools/index.js';
 import { createProvider, type Provider, type ProviderDeps } from '../providers/index.js';
 import { Runtime } from './runtime.js';
 import { installPulseApprovals } from './pulse-wiring.js';
+import { attachOtlp } from './otlp-wiring.js';
 import { SkillManager, skillListTool, skillRunTool, type SkillManagerOptions } from '../skills/index.js';
 import type { CodexPool, CodexPoolDeps } from '../brain/index.js';
 
@@ -51,5 +52,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   const runtime = new Runtime({ settings, sessions, telemetry, tools, provider, skillNames: () => skills.names() });
   // Risky model-requested tools wait for operator approval (Pulse opens lazily on first use).
   installPulseApprovals(runtime);
-  return { settings, runtime, codex, skills, close: async () => { await runtime.close(); await skills.close(); } };
+  // Optional OTLP export (off unless an endpoint is configured; the SDK loads only then).
+  const stopOtlp = await attachOtlp(settings, runtime);
+  return { settings, runtime, codex, skills, close: async () => { await runtime.close(); await skills.close(); await stopOtlp?.(); } };
 }
