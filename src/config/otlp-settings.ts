@@ -10,6 +10,9 @@ export interface OtlpSettings {
   endpointFrom: string | undefined;
   serviceName: string;
   metricIntervalSecs: number;
+  /** Per export request, retries included (OTEL_EXPORTER_OTLP_TIMEOUT, ms). It also bounds how
+   * long a one-shot command may linger at exit when the collector is unreachable. */
+  exportTimeoutMs: number;
 }
 
 export const OTLP_PACKAGES = ['@opentelemetry/resources', '@opentelemetry/sdk-trace', '@opentelemetry/sdk-metrics', '@opentelemetry/exporter-trace-otlp-http', '@opentelemetry/exporter-metrics-otlp-http'] as const;
@@ -39,6 +42,7 @@ export function loadOtlpSettings(r: EnvReader): OtlpSettings {
     endpointFrom,
     serviceName: r.str('OTEL_SERVICE_NAME') ?? 'rusty-pinch',
     metricIntervalSecs: r.int('OTEL_METRIC_EXPORT_INTERVAL_SECS', 15, { min: 1, max: 86_400 }),
+    exportTimeoutMs: r.int('OTEL_EXPORTER_OTLP_TIMEOUT', 2000, { min: 100, max: 60_000 }),
   };
 }
 

@@ -11,12 +11,12 @@ export async function attachOtlp(settings: Settings, runtime: Runtime): Promise<
   const o = settings.otlp;
   if (!o.endpoint) return undefined;
   try {
-    const exp = await startOtlpExport({ endpoint: o.endpoint, serviceName: o.serviceName, serviceVersion: VERSION, metricIntervalMs: o.metricIntervalSecs * 1000 });
+    const exp = await startOtlpExport({ endpoint: o.endpoint, serviceName: o.serviceName, serviceVersion: VERSION, metricIntervalMs: o.metricIntervalSecs * 1000, exportTimeoutMs: o.exportTimeoutMs });
     const off = runtime.onTurn((record) => exp.record(record));
     emitEvent('observability_init', { status: 'ok', otlp_endpoint: o.endpoint });
     return async () => {
       off();
-      await exp.shutdown();
+      await exp.shutdown(Math.min(2000, o.exportTimeoutMs));
       const s = exp.stats;
       if (s.dropped || s.exportFailures) emitEvent('observability_shutdown', { status: 'lossy', recorded: s.recorded, dropped: s.dropped, export_failures: s.exportFailures });
     };

@@ -15,7 +15,7 @@ export interface OtlpOptions {
   serviceName: string;
   serviceVersion: string;
   metricIntervalMs: number;
-  /** Per export request. Default 5000. */
+  /** Per export request, retries included. Default 2000. */
   exportTimeoutMs?: number;
   /** Finished turns waiting to become spans/points. Default 1024. */
   queueCapacity?: number;
@@ -101,14 +101,14 @@ function counting<E extends { export: (items: never, cb: (r: { code: number; err
 }
 
 function build(sdk: Sdk, o: OtlpOptions, stats: OtlpStats) {
-  const timeoutMillis = o.exportTimeoutMs ?? 5000;
+  const timeoutMillis = o.exportTimeoutMs ?? 2000;
   const resource = sdk.resources.resourceFromAttributes({ 'service.name': o.serviceName, 'service.version': o.serviceVersion });
-  const spanExporter = counting(new sdk.traceExp.OTLPTraceExporter({ url: `${o.endpoint}/v1/traces`, timeoutMillis, concurrencyLimit: 1 }), stats);
+  const spanExporter = counting(new sdk.traceExp.OTLPTraceExporter({ url: `${o.endpoint}/v1/traces`, timeoutMillis, concurrencyLimit: 1, keepAlive: false }), stats);
   const tracerProvider = new sdk.trace.TracerProvider({
     resource,
     spanProcessors: [new sdk.trace.BatchSpanProcessor({ exporter: spanExporter, maxQueueSize: 2048, maxExportBatchSize: 256, scheduledDelayMillis: 2000, exportTimeoutMillis: timeoutMillis })],
   });
-  const metricExporter = counting(new sdk.metricExp.OTLPMetricExporter({ url: `${o.endpoint}/v1/metrics`, timeoutMillis, concurrencyLimit: 1 }), stats);
+  const metricExporter = counting(new sdk.metricExp.OTLPMetricExporter({ url: `${o.endpoint}/v1/metrics`, timeoutMillis, concurrencyLimit: 1, keepAlive: false }), stats);
   const meterProvider = new sdk.metrics.MeterProvider({
     resource,
     readers: [new sdk.metrics.PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: o.metricIntervalMs, exportTimeoutMillis: Math.min(timeoutMillis, o.metricIntervalMs) })],
