@@ -16,6 +16,10 @@ import { pathToFileURL } from 'node:url';
 export const OPTIONAL_EXTERNALS = ['@opentelemetry/resources', '@opentelemetry/sdk-trace', '@opentelemetry/sdk-metrics', '@opentelemetry/exporter-trace-otlp-http', '@opentelemetry/exporter-metrics-otlp-http', 'bufferutil', 'utf-8-validate'];
 export const BUNDLE_EXTERNALS = ['@jitl/quickjs-wasmfile-release-sync', ...OPTIONAL_EXTERNALS];
 
+/** First statement of every output file: a clear error on a Node.js older than `engines` allows. */
+const NODE_GUARD =
+  "if (+process.versions.node.split('.')[0] < 20) { process.stderr.write('Error: rusty-pinch needs Node.js 20 or newer (this is ' + process.versions.node + '); see docs/runbook-raspberry-pi.md\\n'); process.exit(1); }";
+
 export function packageVersion(root = '.') {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   if (typeof pkg.version !== 'string' || !pkg.version) throw new Error('package.json has no version');
@@ -102,9 +106,9 @@ export async function buildDist({ root = '.', outdir = 'dist', bundleDeps = fals
           sourcemap: false,
           // CommonJS dependencies call require(); ESM output needs a real one.
           plugins: [cjsDynamicImportInterop(root)],
-          banner: { js: "import { createRequire as __rpCreateRequire } from 'node:module'; const require = __rpCreateRequire(import.meta.url);" },
+          banner: { js: `${NODE_GUARD}\nimport { createRequire as __rpCreateRequire } from 'node:module'; const require = __rpCreateRequire(import.meta.url);` },
         }
-      : { packages: 'external', sourcemap: 'linked' }),
+      : { packages: 'external', sourcemap: 'linked', banner: { js: NODE_GUARD } }),
   });
   const old = `${target}.old-${process.pid}`;
   try {

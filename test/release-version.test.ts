@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ROOT, cleanEnv, runCli, tempDir } from './helpers.js';
 import { VERSION } from '../src/kernel/index.js';
 
@@ -41,6 +42,21 @@ test('a build after `npm version` carries the new version, even when dist/ is mo
     writeFileSync(join(t.dir, 'package.json'), JSON.stringify({ ...pkg, version: '0.0.1' }));
     const d = spawnSync(process.execPath, [join(t.dir, 'dist', 'cli.js'), 'doctor', '--json'], { env, encoding: 'utf8' });
     assert.equal((JSON.parse(d.stdout) as { version: string }).version, '9.8.7-test');
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('on a Node.js older than engines allows, the CLI says so in one line and exits 1', () => {
+  const t = tempDir();
+  try {
+    // Pretend to be Bookworm's Node 18 before the CLI's first module runs.
+    const preload = join(t.dir, 'old-node.mjs');
+    writeFileSync(preload, "Object.defineProperty(process, 'versions', { value: { ...process.versions, node: '18.19.0' } });\n");
+    const r = spawnSync(process.execPath, ['--import', pathToFileURL(preload).href, join(ROOT, 'bin', 'rusty-pinch'), 'doctor'], { env: cleanEnv(t.dir), encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, 'Error: rusty-pinch needs Node.js 20 or newer (this is 18.19.0); see docs/runbook-raspberry-pi.md\n');
   } finally {
     t.cleanup();
   }
