@@ -73,6 +73,14 @@ test('entrypoint: no Codex work unless the provider is codex; then it execs rust
   const missing = entrypoint(['--version'], { RUSTY_PINCH_PROVIDER: 'codex' }, false);
   assert.equal(missing.status, 0);
   assert.match(missing.stderr, /\[rusty-pinch-entrypoint\] codex CLI not on PATH/);
+  // An unusable Codex home (a bind mount owned by someone else; here a file) is reported, and the start goes on.
+  const blocked = join(t.dir, 'not-a-dir');
+  writeFileSync(blocked, '');
+  const r2 = entrypoint(['--version'], { RUSTY_PINCH_PROVIDER: 'codex', RUSTY_PINCH_CODEX_HOME: join(blocked, 'default') });
+  assert.equal(r2.status, 0, r2.stderr);
+  assert.equal(r2.stdout.trim(), version);
+  assert.match(r2.stderr, /cannot use .*not-a-dir\/default as user \d+ .*skipping login bootstrap/);
+  assert.deepEqual(r2.calls, []);
 });
 
 test('entrypoint: a logged-in Codex home is used as is, and ~/.codex points at it', () => {

@@ -35,8 +35,10 @@ ensure_codex_home() {
   root="${RUSTY_PINCH_CODEX_HOME_ROOT:-/var/lib/rusty-pinch/codex-home}"
   CODEX_HOME="${RUSTY_PINCH_CODEX_HOME:-$root/default}"
   export CODEX_HOME RUSTY_PINCH_CODEX_HOME_ROOT="$root"
-  mkdir -p "$CODEX_HOME"
-  chmod 700 "$CODEX_HOME"
+  if ! mkdir -p "$CODEX_HOME" 2>/dev/null || ! chmod 700 "$CODEX_HOME" 2>/dev/null; then
+    log "cannot use $CODEX_HOME as user $(id -u) (a bind mount owned by another user? chown -R $(id -u):$(id -g) it); skipping login bootstrap"
+    return 1
+  fi
   # `codex` run by hand (docker exec … codex login) uses ~/.codex: point it at the same home.
   if [ -n "${HOME:-}" ] && [ -d "$HOME" ] && [ -w "$HOME" ]; then
     if [ -d "$HOME/.codex" ] && [ ! -L "$HOME/.codex" ]; then
@@ -118,7 +120,7 @@ bootstrap_codex() {
     log "codex CLI not on PATH (build with RUSTY_PINCH_INSTALL_CODEX_CLI=true); skipping login bootstrap"
     return 0
   fi
-  ensure_codex_home
+  ensure_codex_home || return 0
   if codex_logged_in; then
     log "codex auth ready ($CODEX_HOME)"
     return 0
