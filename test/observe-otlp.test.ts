@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { BoundedQueue, startOtlpExport } from '../src/observe/otlp.js';
 import { otlpPackagesMissing, settingsFromEnv } from '../src/config/index.js';
 import type { TurnRecord } from '../src/kernel/index.js';
-import { cleanEnv, events, freePort, runCli, tempDir } from './helpers.js';
+import { cleanEnv, events, freePort, runCli, startCli, tempDir } from './helpers.js';
+import { startFakeTelegram } from './fakes/telegram-api.js';
 import { startFakeCollector } from './fakes/otlp-collector.js';
 
 function turn(i: number, over: Partial<TurnRecord> = {}): TurnRecord {
@@ -102,4 +103,34 @@ test('settings: garbage endpoints are reported and turn export off; doctor names
   assert.equal(otlpPackagesMissing(() => {
     throw new Error('not found');
   }).length, 5);
+});
+
+test('serve exports the turns of a Telegram chat, and stops cleanly with export on', async () => {
+  const t = tempDir();
+  const c = await startFakeCollector();
+  const tg = await startFakeTelegram();
+  try {
+    const env = cleanEnv(t.dir, {
+      RUSTY_PINCH_CHANNELS_TELEGRAM_ENABLED: 'true',
+      RUSTY_PINCH_CHANNELS_TELEGRAM_TOKEN: tg.token,
+      RUSTY_PINCH_CHANNELS_TELEGRAM_API_ROOT: tg.url,
+      RUSTY_PINCH_CHANNELS_TELEGRAM_ALLOW_FROM: '7',
+      RUSTY_PINCH_CHANNELS_TELEGRAM_POLL_TIMEOUT_SECS: '1',
+      RUSTY_PINCH_SESSION_FSYNC: 'false',
+      RUSTY_PINCH_OTEL_EXPORTER_OTLP_ENDPOINT: c.url,
+    });
+    const run = startCli(['serve'], env);
+    tg.message({ chatId: 7, text: 'over telegram' });
+    await tg.waitFor(() => tg.sent.some((m) => /Received 'over telegram'/.test(m.text)), 15_000, 'the answer');
+    run.child.kill('SIGTERM');
+    const r = await run.result;
+    assert.equal(r.code, 0, r.stderr);
+    // The flush at stop delivers the span (or the 2 s batch already did).
+    await c.waitFor(() => c.spans().some((s) => s.path === 'provider' && String(s.session_id).startsWith('telegram')));
+    assert.ok(events(r.stderr).some((e) => e.event === 'observability_init' && e.status === 'ok'));
+  } finally {
+    await tg.close();
+    await c.close();
+    t.cleanup();
+  }
 });
