@@ -153,6 +153,8 @@ async function main() {
     writeFileSync(join(home, 'workspace', 'skills', 'verify_echo.js'), 'function main(args) { return "echo:" + args; }\n');
     const skill = run(tree, env, home, ['skills', 'run', '--session', 'verify', '--name', 'verify_echo', '--args', 'ok']);
     if (JSON.parse(skill.stdout).output !== 'echo:ok') fail(`the skill run printed ${skill.stdout.trim().slice(0, 80)}`);
+    // Starter skills are found beside the package (its assets/), whatever the working directory.
+    if (!existsSync(join(home, 'workspace', 'skills', 'weather.js'))) fail('the starter skills were not copied from the package into the workspace');
     const serve = await serveCheck(tree, env, home);
     console.log(
       JSON.stringify(
