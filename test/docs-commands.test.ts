@@ -26,8 +26,8 @@ function subcommands(path: string[]): string[] {
   return [...section.matchAll(/^ {2}([a-z][a-z-]*)/gm)].map((m) => m[1]!).filter((c) => c !== 'help');
 }
 
-/** `rusty-pinch a b` as a command line: not an option's value (`-u rusty-pinch env`), not a path. */
-const COMMAND = /(?:^|[\s(;|&])(?<!-[a-zA-Z] )(?<!--[a-z-]+ )(?:\S*\/)?rusty-pinch((?: [a-z][a-z-]*){1,2})/gm;
+/** `rusty-pinch a b` as a command line: not an option's value (`-u rusty-pinch env`), not a path, not a quoted `Error: …` message. */
+const COMMAND = /(?:^|[\s(;|&])(?<!-[a-zA-Z] )(?<!Error: )(?<!--[a-z-]+ )(?:\S*\/)?rusty-pinch((?: [a-z][a-z-]*){1,2})/gm;
 
 test('every rusty-pinch command the docs mention exists', () => {
   const top = subcommands([]);
