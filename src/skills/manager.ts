@@ -145,6 +145,18 @@ export class SkillManager {
     }
   }
 
+  /** Compiles a source that is not (yet) in the skills directory (generated candidates). */
+  async compileSource(name: string, source: string): Promise<void> {
+    const pool = await this.getPool();
+    await pool.compile(source, `${name}${SKILL_EXT}`);
+  }
+
+  /** Runs `main(args)` of a source outside the skills directory, same budgets and URL policy. */
+  async runSource(name: string, source: string, args: string, signal?: AbortSignal): Promise<string> {
+    const pool = await this.getPool();
+    return pool.run({ source, filename: `${name}${SKILL_EXT}`, args: args.trim(), limits: this.limits(), constants: this.options.constants, host: this.host(name, signal) });
+  }
+
   /** Runs `main(args)` in the sandbox; the result as text. */
   async run(rawName: string, args: string, signal?: AbortSignal): Promise<string> {
     const skill = this.load(rawName);

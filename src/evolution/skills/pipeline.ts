@@ -1,0 +1,195 @@
+// One skill generation: ask the model (through the runtime door, recorded as a turn), stage the
+// candidate, validate it in the sandbox, feed each failure back with the exact error and code up
+// to the attempt limit, then promote atomically — or, for a candidate that posts data or is
+// tagged risky, ask the operator first. Every step emits one `evolution_skill` event line; the
+// outcome lands in telemetry (`evolution.last_skill_*`) and the audit log.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppError, ValidationError, errorChain, type AgentTask, type Reply } from '../../kernel/index.js';
+import { emitEvent } from '../../observe/index.js';
+import { parseSkillMeta } from '../../skills/index.js';
+import type { SkillSettings } from '../../config/index.js';
+import { correctionRequest, skillInstructions, skillRequest } from './contract.js';
+import { parseCandidate } from './reply.js';
+import { validateCandidate, type SkillSandbox } from './validate.js';
+import { SkillLibrary } from './library.js';
+import { appendSkillAudit } from './audit.js';
+
+export const GENERATION_SESSION = 'evolution:skills';
+export const MAX_ATTEMPTS_LIMIT = 10;
+
+export interface ApprovalRequest {
+  skill: string;
+  goal: string;
+  reasons: string[];
+  summary: string;
+  stagedPath: string;
+}
+
+export interface GenerationDeps {
+  /** The runtime door (non-chat model work). */
+  door: { agent(task: AgentTask): Promise<Reply> };
+  sandbox: SkillSandbox;
+  skillsDir: string;
+  workspace: string;
+  limits: SkillSettings;
+  /** Which model answers: `codex_pool` or `provider:<name>`. */
+  model: string;
+  /** Keeps `evolution.last_skill_*` (merged into the evolution section). */
+  telemetry?: { setSection(name: 'evolution', value: Record<string, unknown> | null): void; read(): { evolution: Record<string, unknown> | null } };
+  /** Asks the operator before a risky promotion; without it a risky candidate is not promoted. */
+  requestApproval?: (req: ApprovalRequest) => Promise<{ token: string }>;
+}
+
+export interface GenerationInput {
+  name: string;
+  goal: string;
+  replace?: boolean;
+  maxAttempts?: number;
+  /** Who asked: `cli`, `tool`, `pulse`. */
+  origin?: string;
+  signal?: AbortSignal;
+}
+
+export type GenerationStatus = 'promoted' | 'failed' | 'queued' | 'pending_approval';
+
+export interface GenerationResult {
+  status: GenerationStatus;
+  skill: string;
+  goal: string;
+  model: string;
+  attempts: number;
+  max_attempts: number;
+  staged_path: string | null;
+  promoted_path: string | null;
+  replaced_path: string | null;
+  samples: string[];
+  outputs: Array<{ args: string; output: string }>;
+  approval_token: string | null;
+  risk_reasons: string[];
+  request_ids: string[];
+  error: string | null;
+}
+
+/** Why a candidate needs a human before it goes live (empty: it does not). */
+export function riskReasons(code: string): string[] {
+  const out: string[] = [];
+  if (/\bhttp_post\s*\(/.test(code)) out.push('posts data (http_post)');
+  if (parseSkillMeta(code).risky) out.push('tagged @risky');
+  return out;
+}
+
+/** A short view of the code for the approval request: description, host calls, URLs, size. */
+export function codeSummary(code: string): string {
+  const meta = parseSkillMeta(code);
+  const calls = [...new Set([...code.matchAll(/\b(http_get|http_post|log_info|time_now)\s*\(/g)].map((m) => m[1]))];
+  const urls = [...new Set([...code.matchAll(/https?:\/\/[^\s'"`)]+/g)].map((m) => m[0]))].slice(0, 5);
+  const lines = code.split('\n').length;
+  return [`description: ${meta.description ?? '(none)'}`, `host calls: ${calls.join(', ') || '(none)'}`, `urls: ${urls.join(', ') || '(none in the code)'}`, `size: ${lines} lines, ${Buffer.byteLength(code)} bytes`].join('\n');
+}
+
+export async function generateSkill(deps: GenerationDeps, input: GenerationInput): Promise<GenerationResult> {
+  const goal = input.goal.trim();
+  if (input.name.trim() === '') throw new ValidationError('skill name is empty');
+  if (goal === '') throw new ValidationError('goal is empty');
+  const maxAttempts = input.maxAttempts ?? 3;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > MAX_ATTEMPTS_LIMIT) throw new ValidationError(`--max-attempts must be an integer from 1 to ${MAX_ATTEMPTS_LIMIT}`);
+  const lib = new SkillLibrary(deps.skillsDir, input.name);
+  const skill = lib.name;
+  if (lib.exists() && !input.replace) throw new ValidationError(`skill '${skill}' already exists (use --replace to replace it; the old version is kept)`);
+
+  const result: GenerationResult = { status: 'failed', skill, goal, model: deps.model, attempts: 0, max_attempts: maxAttempts, staged_path: null, promoted_path: null, replaced_path: null, samples: [], outputs: [], approval_token: null, risk_reasons: [], request_ids: [], error: null };
+  const step = (name: string, status: string, extra: { error?: string } = {}) => emitEvent('evolution_skill', { skill, step: name, attempt: result.attempts || null, status, ...extra });
+  step('start', 'ok');
+  const instructions = skillInstructions(deps.limits);
+  let prompt = skillRequest(skill, goal);
+  let code = '';
+  while (result.attempts < maxAttempts) {
+    result.attempts++;
+    const reply = await deps.door.agent({ sessionId: GENERATION_SESSION, purpose: 'self_evolution_generate_skill', instructions, prompt, signal: input.signal });
+    result.request_ids.push(reply.requestId);
+    if (reply.status === 'error') {
+      result.error = `the model failed: ${reply.error ?? reply.text}`;
+      step('generate', 'error', { error: result.error });
+      break;
+    }
+    if (reply.deferred) {
+      result.status = 'queued';
+      step('generate', 'queued');
+      return finish(deps, input, result);
+    }
+    step('generate', 'ok');
+    const candidate = parseCandidate(reply.text);
+    code = candidate.code;
+    result.samples = candidate.samples;
+    const verdict = await validateCandidate(deps.sandbox, skill, code, candidate.samples, input.signal);
+    result.staged_path = lib.stage(code, { skill, goal, attempt: result.attempts, samples: candidate.samples, valid: verdict.ok, error: verdict.ok ? null : verdict.error });
+    if (verdict.ok) {
+      result.outputs = verdict.outputs;
+      result.error = null;
+      step('validate', 'ok');
+      break;
+    }
+    result.error = verdict.error;
+    step('validate', 'error', { error: verdict.error });
+    prompt = correctionRequest(skill, goal, result.attempts + 1, code, verdict.error);
+  }
+  if (result.error !== null) return finish(deps, input, result);
+
+  result.risk_reasons = riskReasons(code);
+  if (result.risk_reasons.length) {
+    if (!deps.requestApproval) {
+      result.error = `skill '${skill}' ${result.risk_reasons.join(' and ')}: it needs operator approval, and no approval gate is available here`;
+      step('approval', 'error', { error: result.error });
+      return finish(deps, input, result);
+    }
+    const { token } = await deps.requestApproval({ skill, goal, reasons: result.risk_reasons, summary: codeSummary(code), stagedPath: result.staged_path! });
+    result.status = 'pending_approval';
+    result.approval_token = token;
+    step('approval', 'pending');
+    return finish(deps, input, result);
+  }
+  try {
+    const promoted = lib.promote(code, input.replace ?? false);
+    result.promoted_path = promoted.path;
+    result.replaced_path = promoted.replaced;
+    result.status = 'promoted';
+    step('promote', 'ok');
+  } catch (err) {
+    result.error = errorChain(err);
+    step('promote', 'error', { error: result.error });
+  }
+  return finish(deps, input, result);
+}
+
+/** Promotes a staged candidate after the operator approved it. */
+export function promoteStaged(skillsDir: string, name: string, replace: boolean): { path: string; replaced: string | null } {
+  const lib = new SkillLibrary(skillsDir, name);
+  let code: string;
+  try {
+    code = readFileSync(join(lib.stagingDir, 'candidate.js'), 'utf8');
+  } catch (err) {
+    throw new AppError('skill_not_staged', `skill '${lib.name}' has no staged candidate`, { cause: err });
+  }
+  return lib.promote(code, replace);
+}
+
+async function finish(deps: GenerationDeps, input: GenerationInput, result: GenerationResult): Promise<GenerationResult> {
+  const at = new Date().toISOString();
+  if (deps.telemetry) {
+    let current: Record<string, unknown> | null = null;
+    try {
+      current = deps.telemetry.read().evolution;
+    } catch {
+      current = null;
+    }
+    deps.telemetry.setSection('evolution', { ...(current ?? {}), last_skill_name: result.skill, last_skill_status: result.status, last_skill_attempts: result.attempts, last_skill_model: result.model, last_skill_error: result.error, last_skill_at: at });
+  }
+  try {
+    await appendSkillAudit(deps.workspace, { skill: result.skill, goal: result.goal, origin: input.origin ?? 'cli', model: result.model, status: result.status, attempts: result.attempts, promoted_path: result.promoted_path, replaced_path: result.replaced_path, approval_token: result.approval_token, error: result.error });
+  } catch (err) {
+    emitEvent('warning', { message: `failed appending the evolution audit record: ${errorChain(err)}` });
+  }
+  emitEvent('evolution_skill', { skill: result.skill, step: 'finish', attempt: result.attempts, status: result.status, ...(result.error ? { error: result.error } : {}) });
+  return result;
+}
