@@ -164,3 +164,53 @@ test('reply parsing: js block + samples, bare block, bare text, junk samples', (
   assert.deepEqual(parseCandidate('```js\nfunction main(){}\n```\n```json\nnot json\n```').samples, ['']);
   assert.equal(parseCandidate('```json\n{"samples":["a"]}\n```').code, '');
 });
+
+test('a candidate that posts data waits for a Pulse approval (goal + summary shown); approving promotes it', async () => {
+  const t = tempDir('rp-evo-');
+  const posts: string[] = [];
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => {
+    if (req.method === 'POST') posts.push(req.url ?? '');
+    res.end('ok');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const e = env(t.dir, { RUSTY_PINCH_SKILL_HTTP_ALLOW: '127.0.0.1', RUSTY_PINCH_PULSE_NOTIFY: 'telegram:42' });
+    const poster = `\`\`\`js\n// Posts a note to the team log.\nasync function main(args) {\n  const r = await http_post("http://127.0.0.1:${port}/notes", args || "ping");\n  return "posted " + r.status;\n}\n\`\`\``;
+    fake.script(text(poster));
+    const r = await runCli(['evolution', 'generate-skill', '--name', 'note', '--goal', 'post a note to the team log', '--json'], { env: e });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { status: string; approval_token: string; risk_reasons: string[]; outputs: Array<{ output: string }> };
+    assert.equal(out.status, 'pending_approval');
+    assert.deepEqual(out.risk_reasons, ['posts data (http_post)']);
+    assert.deepEqual(out.outputs, [{ args: '', output: 'posted 202' }], 'validation ran with the post held');
+    assert.deepEqual(posts, [], 'validation never sends a post');
+    const skillsDir = join(t.dir, 'workspace', 'skills');
+    assert.ok(!existsSync(join(skillsDir, 'note.js')));
+    // The operator sees the goal and a code summary in the approval request (through the outbox).
+    const outbox = readFileSync(join(t.dir, 'workspace', 'outbox', 'outbox.jsonl'), 'utf8');
+    assert.match(outbox, /promote generated skill 'note'/);
+    assert.match(outbox, /goal: post a note to the team log/);
+    assert.match(outbox, /host calls: http_post/);
+    assert.match(outbox, new RegExp(out.approval_token));
+    const ok = await runCli(['pulse', 'approve', '--token', out.approval_token], { env: e });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /"status": "ok"/);
+    assert.match(readFileSync(join(skillsDir, 'note.js'), 'utf8'), /http_post/);
+    const audit = readFileSync(join(t.dir, 'workspace', 'updates', 'evolution-audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(audit.map((a) => [a.status, a.origin]), [['pending_approval', 'cli'], ['promoted', 'approval']]);
+    assert.equal(audit[1]!.prev_hash, audit[0]!.hash, 'one chain');
+    // A rejected one is never promoted.
+    fake.script(text(poster.replace('team log', 'other log')));
+    const r2 = await runCli(['evolution', 'generate-skill', '--name', 'note2', '--goal', 'post elsewhere', '--json'], { env: e });
+    const token2 = (JSON.parse(r2.stdout) as { approval_token: string }).approval_token;
+    const no = await runCli(['pulse', 'reject', '--token', token2], { env: e });
+    assert.equal(no.code, 0, no.stderr);
+    assert.ok(!existsSync(join(skillsDir, 'note2.js')));
+    assert.deepEqual(posts, []);
+  } finally {
+    await new Promise((r) => server.close(r));
+    t.cleanup();
+  }
+});

@@ -22,6 +22,11 @@ export function generationDeps(app: App, extra: Partial<GenerationDeps> = {}): G
     limits: s.skills,
     model: usesCodexPool(s) ? 'codex_pool' : `provider:${s.provider}`,
     telemetry: app.telemetry,
+    // Risky candidates wait for the operator (a Pulse approval; approving promotes).
+    requestApproval: async (req) => {
+      const a = await (await app.pulse()).requestSkillPromotion({ skill: req.skill, goal: req.goal, replace: req.replace, reasons: req.reasons, summary: req.summary });
+      return { token: a.token };
+    },
     ...extra,
   };
 }

@@ -57,6 +57,10 @@ export function pulseCallbacks(w: PulseWiring): PulseCallbacks {
       return r.output ?? '';
     },
   };
+  cb.promoteSkill = async (p) => {
+    const [{ join }, { promoteApproved }] = await Promise.all([import('node:path'), import('../evolution/skills/index.js')]);
+    return promoteApproved({ skillsDir: join(w.settings.workspace, 'skills'), workspace: w.settings.workspace, telemetry: w.telemetry }, p);
+  };
   // The local provider only echoes; asking it to assess would pretend. Skip it.
   if (w.settings.provider !== 'local') {
     cb.assess = async (prompt) => {

@@ -239,6 +239,19 @@ export class PulseService {
     };
   }
 
+  /**
+   * A generated skill that posts data or is tagged risky: always a human decision (never
+   * auto-allowed). The request shows the goal and a code summary; approving promotes it.
+   */
+  async requestSkillPromotion(input: { skill: string; goal: string; replace: boolean; reasons: string[]; summary: string }): Promise<Approval> {
+    const action = `promote generated skill '${input.skill}' (${input.reasons.join(', ')})\ngoal: ${input.goal}\n${input.summary}`;
+    const created = await this.mutate((s) =>
+      createApproval(s, { action, risk: 'high', nowMs: this.now(), ttlSecs: this.settings.approvalTtlSecs, perform: { kind: 'skill_promotion', skill: input.skill, goal: input.goal, replace: input.replace } }),
+    );
+    await announceApproval(this, created);
+    return created;
+  }
+
   /** Creates a pending approval for an OODA action (used by the cycle). */
   async createPending(action: string, risk: Approval['risk'], goalId: string | undefined): Promise<Approval> {
     const created = await this.mutate((s) => {

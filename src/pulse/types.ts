@@ -41,6 +41,8 @@ export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
 export type PendingAction =
   | { kind: 'tool'; name: string; args: string; session_id: string; request_id: string }
   | { kind: 'skill'; name: string; args: string }
+  /** A generated skill waiting in staging (Evolution): approving promotes it. */
+  | { kind: 'skill_promotion'; skill: string; goal: string; replace: boolean }
   | { kind: 'http'; method: string; url: string; body?: string }
   | { kind: 'notify'; text: string }
   | { kind: 'none' };

@@ -151,10 +151,25 @@ export class SkillManager {
     await pool.compile(source, `${name}${SKILL_EXT}`);
   }
 
-  /** Runs `main(args)` of a source outside the skills directory, same budgets and URL policy. */
-  async runSource(name: string, source: string, args: string, signal?: AbortSignal): Promise<string> {
+  /**
+   * Runs `main(args)` of a source outside the skills directory, same budgets and URL policy.
+   * `holdPosts`: http_post is checked against the URL policy but not sent (a candidate under
+   * validation must not post data before the operator approved it); it gets status 202, no body.
+   */
+  async runSource(name: string, source: string, args: string, options: { signal?: AbortSignal; holdPosts?: boolean } = {}): Promise<string> {
     const pool = await this.getPool();
-    return pool.run({ source, filename: `${name}${SKILL_EXT}`, args: args.trim(), limits: this.limits(), constants: this.options.constants, host: this.host(name, signal) });
+    const host = this.host(name, options.signal);
+    if (options.holdPosts) {
+      const send = host.http;
+      host.http = async (method, url, body, runSignal) => {
+        if (method !== 'POST') return send(method, url, body, runSignal);
+        const { checkSkillUrl } = await import('../net/index.js');
+        await checkSkillUrl(url, { allow: this.settings.httpAllow, resolver: this.options.resolver });
+        emitEvent('skill_log', { level: 'info', timestamp: new Date().toISOString().replace('Z', '+00:00'), skill: name, message: `validation: http_post to ${url} held (not sent)` });
+        return { status: 202, body: '' };
+      };
+    }
+    return pool.run({ source, filename: `${name}${SKILL_EXT}`, args: args.trim(), limits: this.limits(), constants: this.options.constants, host });
   }
 
   /** Runs `main(args)` in the sandbox; the result as text. */

@@ -21,6 +21,7 @@ export const MAX_ATTEMPTS_LIMIT = 10;
 export interface ApprovalRequest {
   skill: string;
   goal: string;
+  replace: boolean;
   reasons: string[];
   summary: string;
   stagedPath: string;
@@ -143,7 +144,7 @@ export async function generateSkill(deps: GenerationDeps, input: GenerationInput
       step('approval', 'error', { error: result.error });
       return finish(deps, input, result);
     }
-    const { token } = await deps.requestApproval({ skill, goal, reasons: result.risk_reasons, summary: codeSummary(code), stagedPath: result.staged_path! });
+    const { token } = await deps.requestApproval({ skill, goal, replace: input.replace ?? false, reasons: result.risk_reasons, summary: codeSummary(code), stagedPath: result.staged_path! });
     result.status = 'pending_approval';
     result.approval_token = token;
     step('approval', 'pending');
@@ -162,20 +163,38 @@ export async function generateSkill(deps: GenerationDeps, input: GenerationInput
   return finish(deps, input, result);
 }
 
-/** Promotes a staged candidate after the operator approved it. */
-export function promoteStaged(skillsDir: string, name: string, replace: boolean): { path: string; replaced: string | null } {
-  const lib = new SkillLibrary(skillsDir, name);
+/**
+ * Promotes a staged candidate after the operator approved it. Only a candidate whose staged
+ * report says it passed validation goes live.
+ */
+export async function promoteApproved(deps: Pick<GenerationDeps, 'skillsDir' | 'workspace' | 'telemetry'>, p: { skill: string; goal: string; replace: boolean }): Promise<string> {
+  const lib = new SkillLibrary(deps.skillsDir, p.skill);
   let code: string;
+  let report: { valid?: unknown; attempt?: unknown };
   try {
     code = readFileSync(join(lib.stagingDir, 'candidate.js'), 'utf8');
+    report = JSON.parse(readFileSync(join(lib.stagingDir, 'report.json'), 'utf8')) as typeof report;
   } catch (err) {
     throw new AppError('skill_not_staged', `skill '${lib.name}' has no staged candidate`, { cause: err });
   }
-  return lib.promote(code, replace);
+  if (report.valid !== true) throw new AppError('skill_not_valid', `the staged candidate of skill '${lib.name}' did not pass validation; nothing promoted`);
+  const attempts = typeof report.attempt === 'number' ? report.attempt : 0;
+  try {
+    const r = lib.promote(code, p.replace);
+    emitEvent('evolution_skill', { skill: lib.name, step: 'promote', attempt: null, status: 'ok' });
+    await record(deps, 'approval', { status: 'promoted', skill: lib.name, goal: p.goal, model: 'approved', attempts, promoted_path: r.path, replaced_path: r.replaced, approval_token: null, error: null });
+    return `skill '${lib.name}' promoted to ${r.path}`;
+  } catch (err) {
+    emitEvent('evolution_skill', { skill: lib.name, step: 'promote', attempt: null, status: 'error', error: errorChain(err) });
+    await record(deps, 'approval', { status: 'failed', skill: lib.name, goal: p.goal, model: 'approved', attempts, promoted_path: null, replaced_path: null, approval_token: null, error: errorChain(err) });
+    throw err;
+  }
 }
 
-async function finish(deps: GenerationDeps, input: GenerationInput, result: GenerationResult): Promise<GenerationResult> {
-  const at = new Date().toISOString();
+type Outcome = Pick<GenerationResult, 'status' | 'skill' | 'goal' | 'model' | 'attempts' | 'promoted_path' | 'replaced_path' | 'approval_token' | 'error'>;
+
+/** Telemetry `evolution.last_skill_*` (merged into the section) and the audit record. */
+async function record(deps: Pick<GenerationDeps, 'workspace' | 'telemetry'>, origin: string, r: Outcome): Promise<void> {
   if (deps.telemetry) {
     let current: Record<string, unknown> | null = null;
     try {
@@ -183,13 +202,17 @@ async function finish(deps: GenerationDeps, input: GenerationInput, result: Gene
     } catch {
       current = null;
     }
-    deps.telemetry.setSection('evolution', { ...(current ?? {}), last_skill_name: result.skill, last_skill_status: result.status, last_skill_attempts: result.attempts, last_skill_model: result.model, last_skill_error: result.error, last_skill_at: at });
+    deps.telemetry.setSection('evolution', { ...(current ?? {}), last_skill_name: r.skill, last_skill_status: r.status, last_skill_attempts: r.attempts, last_skill_model: r.model, last_skill_error: r.error, last_skill_at: new Date().toISOString() });
   }
   try {
-    await appendSkillAudit(deps.workspace, { skill: result.skill, goal: result.goal, origin: input.origin ?? 'cli', model: result.model, status: result.status, attempts: result.attempts, promoted_path: result.promoted_path, replaced_path: result.replaced_path, approval_token: result.approval_token, error: result.error });
+    await appendSkillAudit(deps.workspace, { skill: r.skill, goal: r.goal, origin, model: r.model, status: r.status, attempts: r.attempts, promoted_path: r.promoted_path, replaced_path: r.replaced_path, approval_token: r.approval_token, error: r.error });
   } catch (err) {
     emitEvent('warning', { message: `failed appending the evolution audit record: ${errorChain(err)}` });
   }
+}
+
+async function finish(deps: GenerationDeps, input: GenerationInput, result: GenerationResult): Promise<GenerationResult> {
+  await record(deps, input.origin ?? 'cli', result);
   emitEvent('evolution_skill', { skill: result.skill, step: 'finish', attempt: result.attempts, status: result.status, ...(result.error ? { error: result.error } : {}) });
   return result;
 }

@@ -7,7 +7,7 @@ import { MAX_SKILL_BYTES } from '../../skills/index.js';
 /** The sandbox operations validation needs (SkillManager provides them). */
 export interface SkillSandbox {
   compileSource(name: string, source: string): Promise<void>;
-  runSource(name: string, source: string, args: string, signal?: AbortSignal): Promise<string>;
+  runSource(name: string, source: string, args: string, options?: { signal?: AbortSignal; holdPosts?: boolean }): Promise<string>;
 }
 
 export type Validation = { ok: true; outputs: Array<{ args: string; output: string }> } | { ok: false; step: 'dry_run' | 'run'; error: string; args?: string };
@@ -40,7 +40,7 @@ export async function validateCandidate(sandbox: SkillSandbox, name: string, cod
   for (const args of samples) {
     let output: string;
     try {
-      output = await sandbox.runSource(name, code + RESULT_GUARD, args, signal);
+      output = await sandbox.runSource(name, code + RESULT_GUARD, args, { signal, holdPosts: true });
     } catch (err) {
       return { ok: false, step: 'run', args, error: `main(${JSON.stringify(args)}) failed: ${errorChain(err)}` };
     }
