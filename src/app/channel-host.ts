@@ -6,6 +6,7 @@ import { AccessControl, ChannelRunner, PairingStore, createTelegramAdapter, crea
 import type { Settings } from '../config/index.js';
 import { ConfigError } from '../kernel/index.js';
 import { createApp, type App } from './create-app.js';
+import { withOperatorCommands } from './operator-commands.js';
 import type { TurnDoor } from '../kernel/index.js';
 import { outboxComponent } from './serve-components.js';
 
@@ -95,7 +96,7 @@ export function hostChannel(app: App, adapter: ChannelAdapter, options: { maxMes
   const runner = new ChannelRunner({
     adapter,
     access: channelAccess(settings, channel),
-    handle: runtimeTurnHandler(app.runtime),
+    handle: withOperatorCommands({ operatorChats: settings.pulse.operatorChats ?? [], pulse: () => app.pulse() }, runtimeTurnHandler(app.runtime)),
     maxMessages: options.maxMessages,
     drainMs: options.drainMs ?? (channel === 'telegram' ? settings.channels.telegram.drainSecs * 1000 : undefined),
   });

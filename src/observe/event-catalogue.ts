@@ -92,6 +92,8 @@ export interface EventCatalogue {
   pulse_approval_announced: { token: string; target: string; error?: string };
   /** Optional OTLP export: started, degraded (SDK missing, bad endpoint), or lossy at shutdown. */
   observability_init: { status: 'ok' | 'degraded'; otlp_endpoint?: string; message?: string };
+  /** An approval command from an operator chat (/approve, /reject, /pending). */
+  operator_command: { channel: string; chat_id: string; command: string; status: string };
   /** One step of a skill generation (start, generate, validate, approval, promote, finish). */
   evolution_skill: { skill: string; step: string; attempt: number | null; status: string; error?: string };
   observability_shutdown: { status: string; recorded: number; dropped: number; export_failures: number };

@@ -42,7 +42,8 @@ export async function deliverNotification(svc: NotifyHost, text: string): Promis
 export async function announceApproval(svc: NotifyHost, a: { token: string; action: string; risk: string; expires_at: string }): Promise<void> {
   const notify = svc.callbacks.notify;
   if (!notify || svc.settings.notify.length === 0) return;
-  const text = `Approval needed (${a.risk} risk): ${a.action}\nApprove: rusty-pinch pulse approve --token ${a.token}\nReject: rusty-pinch pulse reject --token ${a.token}\nExpires ${a.expires_at}.`;
+  const chat = svc.settings.operatorChats?.length ? `\nFrom an operator chat: /approve ${a.token} or /reject ${a.token}` : '';
+  const text = `Approval needed (${a.risk} risk): ${a.action}\nApprove: rusty-pinch pulse approve --token ${a.token}\nReject: rusty-pinch pulse reject --token ${a.token}${chat}\nExpires ${a.expires_at}.`;
   for (const target of svc.settings.notify) {
     try {
       await notify(target, text, 'approval');
