@@ -214,3 +214,20 @@ test('a candidate that posts data waits for a Pulse approval (goal + summary sho
     t.cleanup();
   }
 });
+
+test('the daily generation budget stops a generation before any model call', async () => {
+  const t = tempDir('rp-evo-');
+  try {
+    const e = env(t.dir, { RUSTY_PINCH_EVOLUTION_SKILL_DAILY_BUDGET: '1' });
+    fake.script(text(GOOD));
+    assert.equal((await runCli(['evolution', 'generate-skill', '--name', 'one', '--goal', 'g'], { env: e })).code, 0);
+    const r = await runCli(['evolution', 'generate-skill', '--name', 'two', '--goal', 'g'], { env: e });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^Error: the daily skill generation budget is used up \(1 of 1 today, UTC\)/m);
+    assert.equal(fake.requests.length, 1);
+    const off = await runCli(['evolution', 'generate-skill', '--name', 'two', '--goal', 'g'], { env: { ...e, RUSTY_PINCH_EVOLUTION_SKILL_DAILY_BUDGET: '0' } });
+    assert.match(off.stderr, /0 of 0 today/);
+  } finally {
+    t.cleanup();
+  }
+});

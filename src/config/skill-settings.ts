@@ -13,6 +13,8 @@ export interface SkillSettings {
   maxHttpCalls: number;
   /** Largest HTTP response body handed to a skill (bytes). */
   httpMaxBodyBytes: number;
+  /** Skill generations (model-written skills) allowed per UTC day; 0 turns generation off. */
+  generationDailyBudget?: number;
 }
 
 export function loadSkillSettings(r: EnvReader): SkillSettings {
@@ -24,5 +26,6 @@ export function loadSkillSettings(r: EnvReader): SkillSettings {
     maxOutputBytes: r.int('RUSTY_PINCH_SKILL_MAX_OUTPUT_KB', 128, { min: 1, max: 16_384 }) * 1024,
     maxHttpCalls: r.int('RUSTY_PINCH_SKILL_MAX_HTTP_CALLS', 16, { min: 0, max: 10_000 }),
     httpMaxBodyBytes: r.int('RUSTY_PINCH_SKILL_HTTP_MAX_BODY_KB', 1024, { min: 1, max: 65_536 }) * 1024,
+    generationDailyBudget: r.int('RUSTY_PINCH_EVOLUTION_SKILL_DAILY_BUDGET', 10, { min: 0, max: 1000 }),
   };
 }

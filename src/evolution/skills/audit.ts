@@ -2,7 +2,7 @@
 // the self-update work keeps (WS/updates/evolution-audit.jsonl). Same record format as that
 // chain's unkeyed mode (sha256 over the sorted entries plus prev_hash), so its verifier reads
 // these lines; once the keyed chain is on main, this is replaced by its append.
-import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { withFileLock } from '../../store/index.js';
@@ -51,4 +51,26 @@ export async function appendSkillAudit(workspace: string, fields: Record<string,
     appendFileSync(path, JSON.stringify(record) + '\n', { mode: 0o600 });
     return record.hash as string;
   });
+}
+
+/** Generations started today (UTC): audit records of this kind not made by an approval. */
+export function generationsToday(workspace: string, now = new Date()): number {
+  let text: string;
+  try {
+    text = readFileSync(auditPath(workspace), 'utf8');
+  } catch {
+    return 0;
+  }
+  const day = now.toISOString().slice(0, 10);
+  let n = 0;
+  for (const line of text.split('\n')) {
+    if (!line.includes('"skill_generation"')) continue;
+    try {
+      const r = JSON.parse(line) as { kind?: unknown; origin?: unknown; timestamp?: unknown };
+      if (r.kind === 'skill_generation' && r.origin !== 'approval' && typeof r.timestamp === 'string' && r.timestamp.startsWith(day)) n++;
+    } catch {
+      // a torn line is not a generation
+    }
+  }
+  return n;
 }

@@ -4,4 +4,4 @@ export { SkillLibrary, type HistoryEntry } from './library.js';
 export { parseCandidate, type Candidate } from './reply.js';
 export { validateCandidate, type SkillSandbox, type Validation } from './validate.js';
 export { skillInstructions, skillRequest, correctionRequest } from './contract.js';
-export { appendSkillAudit, auditPath } from './audit.js';
+export { appendSkillAudit, auditPath, generationsToday } from './audit.js';

@@ -13,7 +13,7 @@ import { correctionRequest, skillInstructions, skillRequest } from './contract.j
 import { parseCandidate } from './reply.js';
 import { validateCandidate, type SkillSandbox } from './validate.js';
 import { SkillLibrary } from './library.js';
-import { appendSkillAudit } from './audit.js';
+import { appendSkillAudit, generationsToday } from './audit.js';
 
 export const GENERATION_SESSION = 'evolution:skills';
 export const MAX_ATTEMPTS_LIMIT = 10;
@@ -97,6 +97,9 @@ export async function generateSkill(deps: GenerationDeps, input: GenerationInput
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > MAX_ATTEMPTS_LIMIT) throw new ValidationError(`--max-attempts must be an integer from 1 to ${MAX_ATTEMPTS_LIMIT}`);
   const lib = new SkillLibrary(deps.skillsDir, input.name);
   const skill = lib.name;
+  const budget = deps.limits.generationDailyBudget ?? 10;
+  const used = generationsToday(deps.workspace);
+  if (used >= budget) throw new AppError('evolution_budget', `the daily skill generation budget is used up (${used} of ${budget} today, UTC); raise RUSTY_PINCH_EVOLUTION_SKILL_DAILY_BUDGET or wait until tomorrow`);
   if (lib.exists() && !input.replace) throw new ValidationError(`skill '${skill}' already exists (use --replace to replace it; the old version is kept)`);
 
   const result: GenerationResult = { status: 'failed', skill, goal, model: deps.model, attempts: 0, max_attempts: maxAttempts, staged_path: null, promoted_path: null, replaced_path: null, samples: [], outputs: [], approval_token: null, risk_reasons: [], request_ids: [], error: null };
