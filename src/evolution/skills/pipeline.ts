@@ -99,6 +99,7 @@ export async function generateSkill(deps: GenerationDeps, input: GenerationInput
   const skill = lib.name;
   const budget = deps.limits.generationDailyBudget ?? 10;
   const used = generationsToday(deps.workspace);
+  if (budget === 0) throw new AppError('evolution_budget', 'skill generation is turned off (RUSTY_PINCH_EVOLUTION_SKILL_DAILY_BUDGET=0)');
   if (used >= budget) throw new AppError('evolution_budget', `the daily skill generation budget is used up (${used} of ${budget} today, UTC); raise RUSTY_PINCH_EVOLUTION_SKILL_DAILY_BUDGET or wait until tomorrow`);
   if (lib.exists() && !input.replace) throw new ValidationError(`skill '${skill}' already exists (use --replace to replace it; the old version is kept)`);
 
