@@ -12,6 +12,10 @@ import { attachOtlp } from './otlp-wiring.js';
 import { SkillManager, skillListTool, skillRunTool, type SkillManagerOptions } from '../skills/index.js';
 import type { CodexPool, CodexPoolDeps } from '../brain/index.js';
 import type { PulseService } from '../pulse/index.js';
+import { generateSkill, skillCreateTool } from '../evolution/skills/index.js';
+import { emitEvent } from '../observe/index.js';
+import { errorChain } from '../kernel/index.js';
+import { generationDeps } from './evolution-deps.js';
 
 export interface AppOptions {
   settings?: Settings;
@@ -56,6 +60,17 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   const skills = new SkillManager(settings.workspace, settings.skills, options.skills);
   tools.register(skillListTool(() => skills));
   tools.register(skillRunTool(() => skills));
+  // Model-proposed skills: generated in the background, always ending in an operator approval.
+  const proposals = new Set<Promise<unknown>>();
+  tools.register(
+    skillCreateTool((p) => {
+      const run = generateSkill(generationDeps(app), { name: p.name, goal: p.goal, origin: 'tool', requireApproval: true }).catch((err) =>
+        emitEvent('evolution_skill', { skill: p.name, step: 'finish', attempt: null, status: 'failed', error: errorChain(err) }),
+      );
+      proposals.add(run);
+      void run.finally(() => proposals.delete(run));
+    }),
+  );
   let providerDeps = options.providerDeps;
   let codex: CodexPool | undefined;
   const brain = async () => import('../brain/index.js');
@@ -88,6 +103,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     codex,
     pulse: openPulse,
     close: async () => {
+      await Promise.allSettled([...proposals]);
       await runtime.close();
       await skills.close();
       await stopOtlp?.();

@@ -5,3 +5,4 @@ export { parseCandidate, type Candidate } from './reply.js';
 export { validateCandidate, type SkillSandbox, type Validation } from './validate.js';
 export { skillInstructions, skillRequest, correctionRequest } from './contract.js';
 export { appendSkillAudit, auditPath, generationsToday } from './audit.js';
+export { skillCreateTool, type SkillProposal } from './skill-create-tool.js';

@@ -49,6 +49,8 @@ export interface GenerationInput {
   maxAttempts?: number;
   /** Who asked: `cli`, `tool`, `pulse`. */
   origin?: string;
+  /** The operator approves whatever the code does (model-proposed skills). */
+  requireApproval?: boolean;
   signal?: AbortSignal;
 }
 
@@ -142,6 +144,7 @@ export async function generateSkill(deps: GenerationDeps, input: GenerationInput
   if (result.error !== null) return finish(deps, input, result);
 
   result.risk_reasons = riskReasons(code);
+  if (input.requireApproval) result.risk_reasons.push(`proposed by ${input.origin ?? 'the model'}`);
   if (result.risk_reasons.length) {
     if (!deps.requestApproval) {
       result.error = `skill '${skill}' ${result.risk_reasons.join(' and ')}: it needs operator approval, and no approval gate is available here`;

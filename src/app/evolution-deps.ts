@@ -1,0 +1,42 @@
+// What a skill generation needs from the composition: the runtime door, the sandbox, telemetry
+// and Pulse (approvals). Shared by the CLI command and the `skill_create` tool. The model is
+// the Codex pool when Codex is enabled and has somewhere to run (provider codex, or accounts
+// configured), else the configured provider.
+import { join } from 'node:path';
+import type { Settings } from '../config/index.js';
+import type { Telemetry } from '../store/index.js';
+import type { PulseService } from '../pulse/index.js';
+import type { GenerationDeps, SkillSandbox } from '../evolution/skills/index.js';
+import type { TurnDoor } from '../kernel/index.js';
+
+export interface GenerationHost {
+  settings: Settings;
+  runtime: Pick<TurnDoor, 'agent'>;
+  skills: SkillSandbox;
+  telemetry: Telemetry;
+  pulse(): Promise<PulseService>;
+}
+
+/** True when generations go to the Codex pool. */
+export function usesCodexPool(settings: Settings): boolean {
+  return settings.codex.enabled && (settings.provider === 'codex' || settings.codex.accounts.length > 0);
+}
+
+export function generationDeps(app: GenerationHost, extra: Partial<GenerationDeps> = {}): GenerationDeps {
+  const s = app.settings;
+  return {
+    door: app.runtime,
+    sandbox: app.skills,
+    skillsDir: join(s.workspace, 'skills'),
+    workspace: s.workspace,
+    limits: s.skills,
+    model: usesCodexPool(s) ? 'codex_pool' : `provider:${s.provider}`,
+    telemetry: app.telemetry,
+    // Risky candidates wait for the operator (a Pulse approval; approving promotes).
+    requestApproval: async (req) => {
+      const a = await (await app.pulse()).requestSkillPromotion({ skill: req.skill, goal: req.goal, replace: req.replace, reasons: req.reasons, summary: req.summary });
+      return { token: a.token };
+    },
+    ...extra,
+  };
+}
