@@ -42,3 +42,28 @@ test('skill_create: a harmless proposal is generated, validated and still waits 
     cleanup();
   }
 });
+
+test('a Pulse action `skill_create <name> <goal>` asks Evolution for a skill; it ends in a promotion approval', async () => {
+  const { dir, cleanup } = tempDir('rp-evo-pulse-');
+  const prev = setEventSink(() => undefined);
+  try {
+    const env = cleanEnv(dir, { RUSTY_PINCH_PROVIDER: 'openai', RUSTY_PINCH_API_BASE: fake.base, RUSTY_PINCH_OPENAI_API_KEY: 'sk-test-tool-123456', RUSTY_PINCH_CODEX_ENABLED: 'false', RUSTY_PINCH_SESSION_FSYNC: 'false' });
+    const settings = settingsFromEnv(env, dir);
+    const app = await createApp({ settings });
+    const pulse = await app.pulse();
+    const ask = await pulse.createPending('skill_create uptime report the uptime as text', 'high', undefined);
+    assert.deepEqual(ask.perform, { kind: 'skill_generation', name: 'uptime', goal: 'report the uptime as text' });
+    fake.script(text('```js\n// Uptime.\nfunction main() { return "up since " + time_now() }\n```'));
+    const done = await pulse.approve(ask.token);
+    const outcome = done.approval.outcome as { status: string; message: string };
+    assert.equal(outcome.status, 'ok', outcome.message);
+    assert.match(outcome.message, /skill 'uptime' pending_approval \(approval token pa-[0-9a-f]+\)/);
+    const pending = pulse.status().pending_approvals as Array<{ perform: { kind: string; skill?: string } }>;
+    assert.deepEqual(pending.map((p) => [p.perform.kind, p.perform.skill]), [['skill_promotion', 'uptime']]);
+    assert.ok(!existsSync(join(settings.workspace, 'skills', 'uptime.js')));
+    await app.close();
+  } finally {
+    setEventSink(prev);
+    cleanup();
+  }
+});

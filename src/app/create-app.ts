@@ -86,7 +86,11 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   const codexForPulse = (): Promise<CodexPoolLike> =>
     codex ? Promise.resolve(codex) : (lazyPool ??= brain().then((m) => m.openCodexPool(settings, { telemetry, onTaskDone: m.deferredReplyHook((r) => runtime.completeDeferred(r)) })));
   const openPulse = (): Promise<PulseService> =>
-    (pulse ??= openWiredPulse({ settings, door: async () => runtime, telemetry, outbox, codex: settings.codex.enabled ? codexForPulse : undefined, codexDrainer: () => app.codexDrainer }));
+    (pulse ??= openWiredPulse({ settings, door: async () => runtime, telemetry, outbox, codex: settings.codex.enabled ? codexForPulse : undefined, codexDrainer: () => app.codexDrainer, generateSkill: async (p) => {
+      const r = await generateSkill(generationDeps(app), { name: p.name, goal: p.goal, origin: 'pulse', requireApproval: true });
+      if (r.status === 'failed') throw new Error(`skill '${r.skill}' was not generated after ${r.attempts} attempt(s): ${r.error ?? 'unknown error'}`);
+      return `skill '${r.skill}' ${r.status}${r.approval_token ? ` (approval token ${r.approval_token})` : ''}`;
+    } }));
   // Risky model-requested tools wait for operator approval (Pulse opens on the first one).
   const approvals: ApprovalGate = { check: async (action) => (await openPulse()).requestToolApproval(action) };
   const runtime = new Runtime({ settings, sessions, telemetry, tools, provider, approvals, outbox, skills: { names: () => skills.names(), run: (name, args, signal) => skills.run(name, args, signal) } });

@@ -24,6 +24,8 @@ export interface PulseWiring {
   outbox: OutboxWriter;
   /** The Codex pool (opened on first use). */
   codex?: () => Promise<CodexPoolLike>;
+  /** Evolution: generates a skill asked for by an OODA action (ends in an approval request). */
+  generateSkill?: (p: { name: string; goal: string }) => Promise<string>;
   /** In serve: the one Codex drainer; Pulse's drain job wakes it instead of draining itself. */
   codexDrainer?: () => { kick(): void } | undefined;
 }
@@ -57,6 +59,7 @@ export function pulseCallbacks(w: PulseWiring): PulseCallbacks {
       return r.output ?? '';
     },
   };
+  if (w.generateSkill) cb.generateSkill = w.generateSkill;
   cb.promoteSkill = async (p) => {
     const [{ join }, { promoteApproved }] = await Promise.all([import('node:path'), import('../evolution/skills/index.js')]);
     return promoteApproved({ skillsDir: join(w.settings.workspace, 'skills'), workspace: w.settings.workspace, telemetry: w.telemetry }, p);

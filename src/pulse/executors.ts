@@ -23,6 +23,8 @@ export interface PulseCallbacks {
   runTool?: (call: { name: string; args: string; session_id: string; request_id: string }) => Promise<string>;
   /** Runs an installed skill. */
   runSkill?: (name: string, args: string) => Promise<string>;
+  /** Generates a skill through Evolution (it ends in an approval request); returns a summary. */
+  generateSkill?: (p: { name: string; goal: string }) => Promise<string>;
   /** Promotes a generated skill from staging (an approved skill promotion). */
   promoteSkill?: (p: { skill: string; goal: string; replace: boolean }) => Promise<string>;
   /** Receives the telemetry `pulse` section after changes. */
@@ -69,6 +71,9 @@ export async function performAction(
       case 'skill':
         if (!cb.runSkill) return done('error', 'skill execution is not available in this process');
         return done('ok', await cb.runSkill(p.name, p.args));
+      case 'skill_generation':
+        if (!cb.generateSkill) return done('error', 'skill generation is not available in this process');
+        return done('ok', await cb.generateSkill({ name: p.name, goal: p.goal }));
       case 'skill_promotion':
         if (!cb.promoteSkill) return done('error', 'skill promotion is not available in this process');
         return done('ok', await cb.promoteSkill({ skill: p.skill, goal: p.goal, replace: p.replace }));

@@ -134,6 +134,10 @@ export function parseAction(text: string): PendingAction {
     return { kind: 'http', method: (h[1] ?? 'GET').toUpperCase(), url: h[2] ?? '', ...(h[3] ? { body: h[3] } : {}) };
   }
   if (verb === 'notify' && rest) return { kind: 'notify', text: rest };
+  if (verb === 'skill_create') {
+    const g = /^(\S+)\s+([\s\S]+)$/.exec(rest);
+    return g ? { kind: 'skill_generation', name: g[1] ?? '', goal: (g[2] ?? '').trim() } : { kind: 'none' };
+  }
   if ((verb === 'skill' || verb === 'tool') && rest) {
     const n = /^(\S+)\s*([\s\S]*)$/.exec(rest);
     const name = n?.[1] ?? '';

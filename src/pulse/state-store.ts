@@ -91,6 +91,8 @@ const decodePerform: Check<PendingAction> = (v, path) => {
       return S.object({ kind: S.literal('tool'), name: S.string, args: S.string, session_id: S.string, request_id: S.string })(v, path);
     case 'skill':
       return S.object({ kind: S.literal('skill'), name: S.string, args: S.string })(v, path);
+    case 'skill_generation':
+      return S.object({ kind: S.literal('skill_generation'), name: S.string, goal: S.string })(v, path);
     case 'skill_promotion':
       return S.object({ kind: S.literal('skill_promotion'), skill: S.string, goal: S.string, replace: S.boolean })(v, path);
     case 'http': {

@@ -43,6 +43,8 @@ export type PendingAction =
   | { kind: 'skill'; name: string; args: string }
   /** A generated skill waiting in staging (Evolution): approving promotes it. */
   | { kind: 'skill_promotion'; skill: string; goal: string; replace: boolean }
+  /** Asks Evolution for a new skill (`skill_create <name> <goal>`); it ends in a promotion approval. */
+  | { kind: 'skill_generation'; name: string; goal: string }
   | { kind: 'http'; method: string; url: string; body?: string }
   | { kind: 'notify'; text: string }
   | { kind: 'none' };
