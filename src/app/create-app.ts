@@ -12,10 +12,10 @@ import { attachOtlp } from './otlp-wiring.js';
 import { SkillManager, skillListTool, skillRunTool, type SkillManagerOptions } from '../skills/index.js';
 import type { CodexPool, CodexPoolDeps } from '../brain/index.js';
 import type { PulseService } from '../pulse/index.js';
-import { generateSkill, skillCreateTool } from '../evolution/skills/index.js';
+import { GENERATION_SESSION, generateSkill, skillCreateTool } from '../evolution/skills/index.js';
 import { emitEvent } from '../observe/index.js';
-import { errorChain } from '../kernel/index.js';
-import { generationDeps } from './evolution-deps.js';
+import { errorChain, type DeferredReply } from '../kernel/index.js';
+import { generationDeps, resumeAndReport } from './evolution-deps.js';
 
 export interface AppOptions {
   settings?: Settings;
@@ -62,21 +62,30 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   tools.register(skillRunTool(() => skills));
   // Model-proposed skills: generated in the background, always ending in an operator approval.
   const proposals = new Set<Promise<unknown>>();
+  const track = (run: Promise<unknown>): void => {
+    const p = run.catch((err) => emitEvent('warning', { message: `background skill generation failed: ${errorChain(err)}` }));
+    proposals.add(p);
+    void p.finally(() => proposals.delete(p));
+  };
   tools.register(
     skillCreateTool((p) => {
       const run = generateSkill(generationDeps(app), { name: p.name, goal: p.goal, origin: 'tool', requireApproval: true }).catch((err) =>
         emitEvent('evolution_skill', { skill: p.name, step: 'finish', attempt: null, status: 'failed', error: errorChain(err) }),
       );
-      proposals.add(run);
-      void run.finally(() => proposals.delete(run));
+      track(run);
     }),
   );
+  // Late answers: into their session and chat; a queued skill generation's answer also resumes it.
+  const late = async (reply: DeferredReply): Promise<void> => {
+    await runtime.completeDeferred(reply);
+    if (reply.sessionId === GENERATION_SESSION) track(resumeAndReport(app, outbox, reply));
+  };
   let providerDeps = options.providerDeps;
   let codex: CodexPool | undefined;
   const brain = async () => import('../brain/index.js');
   if (!options.provider && settings.provider === 'codex' && settings.codex.enabled && !providerDeps?.codexExecutor) {
     const { openCodexPool, deferredReplyHook } = await brain();
-    codex = openCodexPool(settings, { ...options.codexPool, telemetry, onTaskDone: deferredReplyHook((reply) => runtime.completeDeferred(reply)) });
+    codex = openCodexPool(settings, { ...options.codexPool, telemetry, onTaskDone: deferredReplyHook(late) });
     providerDeps = { ...providerDeps, codexExecutor: codex };
   }
   const provider = options.provider ?? (await createProvider(settings, providerDeps));
@@ -84,7 +93,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   let pulse: Promise<PulseService> | undefined;
   let lazyPool: Promise<CodexPoolLike> | undefined;
   const codexForPulse = (): Promise<CodexPoolLike> =>
-    codex ? Promise.resolve(codex) : (lazyPool ??= brain().then((m) => m.openCodexPool(settings, { telemetry, onTaskDone: m.deferredReplyHook((r) => runtime.completeDeferred(r)) })));
+    codex ? Promise.resolve(codex) : (lazyPool ??= brain().then((m) => m.openCodexPool(settings, { telemetry, onTaskDone: m.deferredReplyHook(late) })));
   const openPulse = (): Promise<PulseService> =>
     (pulse ??= openWiredPulse({ settings, door: async () => runtime, telemetry, outbox, codex: settings.codex.enabled ? codexForPulse : undefined, codexDrainer: () => app.codexDrainer, generateSkill: async (p) => {
       const r = await generateSkill(generationDeps(app), { name: p.name, goal: p.goal, origin: 'pulse', requireApproval: true });

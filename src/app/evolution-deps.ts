@@ -7,7 +7,7 @@ import type { Settings } from '../config/index.js';
 import type { Telemetry } from '../store/index.js';
 import type { PulseService } from '../pulse/index.js';
 import type { GenerationDeps, SkillSandbox } from '../evolution/skills/index.js';
-import type { TurnDoor } from '../kernel/index.js';
+import { errorChain, parseTarget, type DeferredReply, type OutboxWriter, type TurnDoor } from '../kernel/index.js';
 
 export interface GenerationHost {
   settings: Settings;
@@ -39,4 +39,25 @@ export function generationDeps(app: GenerationHost, extra: Partial<GenerationDep
     },
     ...extra,
   };
+}
+
+/**
+ * A queued model answer for the generation session (the Codex pool, drained by `serve`):
+ * the pipeline continues, and the outcome is reported to the operator through the outbox
+ * (the Pulse notify targets). Answers that are not a queued generation's are ignored.
+ */
+export async function resumeAndReport(host: GenerationHost, outbox: OutboxWriter, reply: DeferredReply): Promise<void> {
+  const { resumeQueuedGeneration } = await import('../evolution/skills/index.js');
+  let text: string;
+  try {
+    const r = await resumeQueuedGeneration(generationDeps(host), { requestId: reply.requestId, text: reply.text });
+    if (!r) return;
+    text = `Skill '${r.skill}' (queued generation): ${r.status} after ${r.attempts} attempt(s)${r.approval_token ? `; approve with /approve ${r.approval_token}` : ''}${r.error ? `: ${r.error}` : ''}`;
+  } catch (err) {
+    text = `A queued skill generation failed: ${errorChain(err)}`;
+  }
+  for (const target of host.settings.pulse.notify) {
+    const t = parseTarget(target);
+    if (t) await outbox.enqueue({ kind: 'notification', channel: t.channel, chatId: t.chatId, text });
+  }
 }

@@ -53,7 +53,7 @@ export async function appendSkillAudit(workspace: string, fields: Record<string,
   });
 }
 
-/** Generations started today (UTC): audit records of this kind not made by an approval. */
+/** Generations started today (UTC): audit records of this kind not made by an approval or a resumed queued answer. */
 export function generationsToday(workspace: string, now = new Date()): number {
   let text: string;
   try {
@@ -67,7 +67,7 @@ export function generationsToday(workspace: string, now = new Date()): number {
     if (!line.includes('"skill_generation"')) continue;
     try {
       const r = JSON.parse(line) as { kind?: unknown; origin?: unknown; timestamp?: unknown };
-      if (r.kind === 'skill_generation' && r.origin !== 'approval' && typeof r.timestamp === 'string' && r.timestamp.startsWith(day)) n++;
+      if (r.kind === 'skill_generation' && r.origin !== 'approval' && !String(r.origin).startsWith('resumed:') && typeof r.timestamp === 'string' && r.timestamp.startsWith(day)) n++;
     } catch {
       // a torn line is not a generation
     }

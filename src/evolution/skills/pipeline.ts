@@ -3,7 +3,8 @@
 // to the attempt limit, then promote atomically — or, for a candidate that posts data or is
 // tagged risky, ask the operator first. Every step emits one `evolution_skill` event line; the
 // outcome lands in telemetry (`evolution.last_skill_*`) and the audit log.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { writeJsonAtomic } from '../../store/index.js';
 import { join } from 'node:path';
 import { AppError, ValidationError, errorChain, type AgentTask, type Reply } from '../../kernel/index.js';
 import { emitEvent } from '../../observe/index.js';
@@ -106,27 +107,81 @@ export async function generateSkill(deps: GenerationDeps, input: GenerationInput
   if (lib.exists() && !input.replace) throw new ValidationError(`skill '${skill}' already exists (use --replace to replace it; the old version is kept)`);
 
   const result: GenerationResult = { status: 'failed', skill, goal, model: deps.model, attempts: 0, max_attempts: maxAttempts, staged_path: null, promoted_path: null, replaced_path: null, samples: [], outputs: [], approval_token: null, risk_reasons: [], request_ids: [], error: null };
+  emitEvent('evolution_skill', { skill, step: 'start', attempt: null, status: 'ok' });
+  return attemptLoop(deps, { ...input, goal, maxAttempts }, lib, result, skillRequest(skill, goal), undefined);
+}
+
+interface QueuedState {
+  request_id: string;
+  goal: string;
+  attempt: number;
+  max_attempts: number;
+  replace: boolean;
+  origin: string;
+  require_approval: boolean;
+  prompt: string;
+}
+
+/**
+ * A queued model answer arrived (Codex pool, later): if it belongs to a queued generation,
+ * the pipeline continues from that attempt. Returns null when the answer is not one of ours.
+ */
+export async function resumeQueuedGeneration(deps: GenerationDeps, reply: { requestId: string; text: string }): Promise<GenerationResult | null> {
+  const staging = join(deps.skillsDir, 'staging');
+  let names: string[];
+  try {
+    names = readdirSync(staging);
+  } catch {
+    return null;
+  }
+  for (const name of names) {
+    const file = join(staging, name, 'queued.json');
+    let q: QueuedState;
+    try {
+      q = JSON.parse(readFileSync(file, 'utf8')) as QueuedState;
+    } catch {
+      continue;
+    }
+    if (q.request_id !== reply.requestId) continue;
+    rmSync(file, { force: true });
+    const lib = new SkillLibrary(deps.skillsDir, name);
+    const result: GenerationResult = { status: 'failed', skill: lib.name, goal: q.goal, model: deps.model, attempts: q.attempt - 1, max_attempts: q.max_attempts, staged_path: null, promoted_path: null, replaced_path: null, samples: [], outputs: [], approval_token: null, risk_reasons: [], request_ids: [reply.requestId], error: null };
+    return attemptLoop(deps, { name: lib.name, goal: q.goal, replace: q.replace, maxAttempts: q.max_attempts, origin: `resumed:${q.origin}`, requireApproval: q.require_approval }, lib, result, q.prompt, reply.text);
+  }
+  return null;
+}
+
+async function attemptLoop(deps: GenerationDeps, input: GenerationInput & { maxAttempts: number }, lib: SkillLibrary, result: GenerationResult, firstPrompt: string, firstAnswer: string | undefined): Promise<GenerationResult> {
+  const { skill, goal } = result;
+  const maxAttempts = input.maxAttempts;
   const step = (name: string, status: string, extra: { error?: string } = {}) => emitEvent('evolution_skill', { skill, step: name, attempt: result.attempts || null, status, ...extra });
-  step('start', 'ok');
   const instructions = skillInstructions(deps.limits);
-  let prompt = skillRequest(skill, goal);
+  let prompt = firstPrompt;
+  let answer = firstAnswer;
   let code = '';
   while (result.attempts < maxAttempts) {
     result.attempts++;
-    const reply = await deps.door.agent({ sessionId: GENERATION_SESSION, purpose: 'self_evolution_generate_skill', instructions, prompt, signal: input.signal });
-    result.request_ids.push(reply.requestId);
-    if (reply.status === 'error') {
-      result.error = `the model failed: ${reply.error ?? reply.text}`;
-      step('generate', 'error', { error: result.error });
-      break;
-    }
-    if (reply.deferred) {
-      result.status = 'queued';
-      step('generate', 'queued');
-      return finish(deps, input, result);
+    if (answer === undefined) {
+      const reply = await deps.door.agent({ sessionId: GENERATION_SESSION, purpose: 'self_evolution_generate_skill', instructions, prompt, signal: input.signal });
+      result.request_ids.push(reply.requestId);
+      if (reply.status === 'error') {
+        result.error = `the model failed: ${reply.error ?? reply.text}`;
+        step('generate', 'error', { error: result.error });
+        break;
+      }
+      if (reply.deferred) {
+        result.status = 'queued';
+        mkdirSync(lib.stagingDir, { recursive: true });
+        const q: QueuedState = { request_id: reply.requestId, goal, attempt: result.attempts, max_attempts: maxAttempts, replace: input.replace ?? false, origin: (input.origin ?? 'cli').replace(/^resumed:/, ''), require_approval: input.requireApproval ?? false, prompt };
+        writeJsonAtomic(join(lib.stagingDir, 'queued.json'), q);
+        step('generate', 'queued');
+        return finish(deps, input, result);
+      }
+      answer = reply.text;
     }
     step('generate', 'ok');
-    const candidate = parseCandidate(reply.text);
+    const candidate = parseCandidate(answer);
+    answer = undefined;
     code = candidate.code;
     result.samples = candidate.samples;
     const verdict = await validateCandidate(deps.sandbox, skill, code, candidate.samples, input.signal);
