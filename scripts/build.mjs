@@ -18,6 +18,18 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'warning',
 });
+// The launcher's slot check, on its own (no shared chunks): bin/rusty-pinch loads it on every
+// start, and it must come from the installed build, never from the slot it verifies.
+await build({
+  entryPoints: { launcher: 'src/evolution/launch.ts' },
+  outdir: tmp,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  logLevel: 'warning',
+});
 const old = `dist.old-${process.pid}`;
 try {
   renameSync('dist', old);
