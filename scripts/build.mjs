@@ -20,16 +20,20 @@ await build({
 });
 // The launcher's slot check, on its own (no shared chunks): bin/rusty-pinch loads it on every
 // start, and it must come from the installed build, never from the slot it verifies.
-await build({
-  entryPoints: { launcher: 'src/evolution/launch.ts' },
-  outdir: tmp,
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  packages: 'external',
-  logLevel: 'warning',
-});
+// The first step stays tiny (no node:crypto); it imports the slot check only when a marker exists.
+for (const [name, entry] of [['launcher', 'src/evolution/launch.ts'], ['launch-verify', 'src/evolution/launch-verify.ts']]) {
+  await build({
+    entryPoints: { [name]: entry },
+    outdir: tmp,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    external: ['./launch-verify.js'],
+    logLevel: 'warning',
+  });
+}
 const old = `dist.old-${process.pid}`;
 try {
   renameSync('dist', old);

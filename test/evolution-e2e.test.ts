@@ -60,7 +60,7 @@ test('package → stage → apply → --version is new; a bad update rolls back 
 
 test('serve hands over after activation, confirms the new slot at readiness, and rolls back a slot it cannot start', { timeout: 300_000 }, async () => {
   const t = tempDir('rp-evo-serve-');
-  const children: Array<{ child: { kill(s: string): boolean; exitCode: number | null } }> = [];
+  const children: Array<ReturnType<typeof startCli>> = [];
   try {
     const port = await freePort();
     const env = cleanEnv(t.dir, { RUSTY_PINCH_TEST: '1', RUSTY_PINCH_OPS_ADDR: `127.0.0.1:${port}` });

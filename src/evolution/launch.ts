@@ -1,20 +1,10 @@
-// The launcher's decision, bundled on its own into dist/launcher.js so the code that verifies a
-// slot always comes from the installed build, never from the slot. bin/rusty-pinch calls
-// chooseEntry() and imports what it returns: the active slot's dist/cli.js when its marker
-// verifies (HMAC sidecar when required or present) and its files match the fingerprint taken at
-// activation (lstat only: inode, size, mtime, ctime — no hashing on the hot path), else the
-// installed dist/cli.js. A `serve` start on a slot still on probation counts the start; a second
-// start that never reached readiness rolls back before anything of the slot runs.
-import { readFileSync } from 'node:fs';
+// The launcher's first step (dist/launcher.js, bundled on its own): find the workspace the way
+// the app does (RUSTY_PINCH_WORKSPACE from the process env or the .env file rules) and look for an
+// active-slot marker. No marker: the installed build, at the cost of two failed stat calls.
+// A marker: load the slot check (dist/launch-verify.js, with node:crypto) and let it decide.
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadEnv } from '../config/index.js';
-import { sha256Hex } from './fs-util.js';
-import { evolutionSettings } from './settings.js';
-import { rollBack, readProbation, writeProbation } from './update/activate.js';
-import { auditUpdate, openUpdateContext } from './update/context.js';
-import { inspectMarker } from './update/marker.js';
-import { readManifest } from './update/manifest.js';
-import { checkFingerprint, parseFingerprintHeader } from './update/tree.js';
 
 export interface LaunchChoice {
   /** Absolute path of the dist/cli.js to import. */
@@ -26,62 +16,16 @@ export interface LaunchChoice {
   notice?: string;
 }
 
-function readOrUndefined(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-/** Why the slot cannot run, or undefined when it can. */
-function verifySlot(updates: string, slot: string, integrity: ReturnType<typeof inspectMarker>, full: boolean): { reason?: string; version?: string } {
-  if (integrity.require_signed ? integrity.status !== 'valid' : integrity.signature_verified === false) return { reason: integrity.message };
-  const fp = readOrUndefined(join(updates, `${slot}.fingerprint`));
-  if (fp === undefined) return { reason: `slot ${slot} has no activation fingerprint` };
-  const header = parseFingerprintHeader(fp);
-  if (!header || header.slot !== slot) return { reason: `slot ${slot} fingerprint is not valid` };
-  if (integrity.status === 'valid' && integrity.fingerprint_sha256 !== sha256Hex(fp)) return { reason: `slot ${slot} fingerprint does not match the signed marker` };
-  const diff = checkFingerprint(join(updates, slot), fp, full);
-  return diff ? { reason: diff } : { version: header.version };
-}
-
-export function chooseEntry(installedCli: string, argv: string[] = process.argv, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LaunchChoice {
-  const installed: LaunchChoice = { entry: installedCli };
+export async function chooseEntry(installedCli: string, argv: string[] = process.argv, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<LaunchChoice> {
   let merged: Record<string, string | undefined>;
   try {
     merged = loadEnv(env, cwd).env;
   } catch {
-    return installed; // the app reports a bad .env itself
+    return { entry: installedCli }; // the app reports a bad .env itself
   }
   const workspace = resolve(cwd, merged.RUSTY_PINCH_WORKSPACE?.trim() || './workspace');
   const updates = join(workspace, 'updates');
-  const markerText = readOrUndefined(join(updates, 'active-slot'));
-  if (markerText === undefined && readOrUndefined(join(updates, 'active-slot.sig')) === undefined) return installed;
-  const s = evolutionSettings(merged, workspace);
-  const integrity = inspectMarker(updates, { key: s.activeSlotKey, requireSigned: s.requireSignedActiveSlot });
-  const slot = integrity.slot;
-  if (!slot) return { ...installed, notice: `rusty-pinch: active update slot rejected (${integrity.message}); running the installed build` };
-  // Long-lived or deciding starts check every file; short commands every dir and our own files.
-  const full = argv[2] === 'serve' || Boolean(env.RUSTY_PINCH_LAUNCH_EXPECT_SLOT);
-  const v = verifySlot(updates, slot, integrity, full);
-  if (v.reason) return { ...installed, notice: `rusty-pinch: active update slot ${slot} rejected (${v.reason}); running the installed build` };
-
-  if (argv[2] === 'serve' && !env.RUSTY_PINCH_EVOLUTION_HEALTHCHECK) {
-    const ctx = openUpdateContext({ env: merged, workspace, runningVersion: v.version ?? '0.0.0', currentBinary: installedCli });
-    const p = readProbation(ctx);
-    if (p && p.slot === slot && !p.confirmed_at) {
-      if (p.serve_starts >= 1) {
-        const running = rollBack(ctx, p.previous_slot, slot);
-        const m = readManifest(ctx.manifestPath);
-        const error = `serve on slot ${slot} (version ${p.version}) did not become ready after activation; rolled back to ${running}`;
-        auditUpdate(ctx, 'serve_rollback', m, { rollback_performed: true, healthcheck_ok: false, error });
-        ctx.circuit.failure('rolled_back', error);
-        const again = chooseEntry(installedCli, argv, env, cwd);
-        return { ...again, notice: `rusty-pinch: ${error}${again.notice ? `; ${again.notice.replace(/^rusty-pinch: /, '')}` : ''}` };
-      }
-      writeProbation(ctx, { ...p, serve_starts: p.serve_starts + 1 });
-    }
-  }
-  return { entry: join(updates, slot, 'dist', 'cli.js'), slot, version: v.version, notice: `rusty-pinch: running update slot ${slot} (version ${v.version})` };
+  if (!existsSync(join(updates, 'active-slot')) && !existsSync(join(updates, 'active-slot.sig'))) return { entry: installedCli };
+  const { verifyAndChoose } = await import('./launch-verify.js');
+  return verifyAndChoose(installedCli, argv, env, merged, workspace);
 }
