@@ -85,6 +85,7 @@ test('serve hands over after activation, confirms the new slot at readiness, and
     assert.equal(ready.status, 200);
     const probation = JSON.parse(readFileSync(join(t.dir, 'workspace', 'updates', 'probation.json'), 'utf8'));
     assert.ok(probation.confirmed_at);
+    assert.equal(probation.serve_starts, 1, 'the serve hands over only after the health check, so its restart counts');
 
     // 0.3.0 passes doctor but its serve cannot start: the second start rolls back to 0.2.0.
     const bad = await realRelease(t.dir, '0.3.0', "if (process.argv[2] === 'serve') { console.error('serve broken'); process.exit(1); }");

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { emitEvent } from '../../observe/index.js';
 import { confirmProbation, readProbation, rollBack } from './activate.js';
 import { auditUpdate, type UpdateContext } from './context.js';
-import { readManifest } from './manifest.js';
+import { IN_PROGRESS, readManifest } from './manifest.js';
 
 export const RESTART_EXIT_CODE = 75;
 
@@ -59,15 +59,25 @@ export function serveHandover(ctx: UpdateContext, opts: { runningSlot: string; r
     handOver(msg);
     return true;
   };
+  // Hand over only once an apply has finished: during its health check the marker already points
+  // at the new slot, and that check may still roll it back.
+  const applyInProgress = (): boolean => {
+    try {
+      const m = readManifest(ctx.manifestPath);
+      return Boolean(m && (IN_PROGRESS as readonly string[]).includes(m.status));
+    } catch {
+      return false;
+    }
+  };
   const check = (): void => {
     if (reason) return;
     const now = markerNow(ctx.updates);
-    if (now !== runningSlot) handOver(`active slot changed from ${runningSlot} to ${now}`);
+    if (now !== runningSlot && !applyInProgress()) handOver(`active slot changed from ${runningSlot} to ${now}`);
   };
   let watcher: FSWatcher | undefined;
   try {
     watcher = watch(ctx.updates, { persistent: false }, (_e, name) => {
-      if (!name || String(name).startsWith('active-slot')) check();
+      if (!name || /^(active-slot|blue-green-staged|probation)/.test(String(name))) check();
     });
   } catch {
     watcher = undefined; // the poll below still sees it
