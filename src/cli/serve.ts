@@ -11,7 +11,7 @@ export function registerServeCommand(program: Command): void {
     .description('run every enabled channel, the scheduler and the ops endpoint (/healthz, /readyz, /metrics on RUSTY_PINCH_OPS_ADDR) until SIGINT/SIGTERM')
     .action(
       action(async () => {
-        const { runServe } = await import('../core/serve.js');
+        const { runServe } = await import('../app/serve.js');
         const handover = await startServeHandover();
         let exitCode: number;
         try {
