@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CLI, ROOT, cleanEnv, freePort, tempDir } from '../test/helpers.js';
-import { realRelease } from '../test/evolution-release.js';
+import { packagedRelease } from '../test/evolution-release.js';
 
 const RUNS = 25;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   try {
     const plain = cleanEnv(join(t.dir, 'plain'));
     const env = cleanEnv(t.dir);
-    const rel = await realRelease(t.dir, '0.2.0');
+    const rel = packagedRelease(t.dir, '0.2.0');
     spawnSync(process.execPath, [CLI, 'evolution', 'stage-update', '--artifact', rel.tarball], { env });
     const ap = spawnSync(process.execPath, [CLI, 'evolution', 'apply-staged-update', '--confirm'], { env, encoding: 'utf8' });
     if (!ap.stdout.includes('"activated"')) throw new Error(`apply failed: ${ap.stderr}`);
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
       const coldMs = performance.now() - c0;
       const baseline = doctorMs + coldMs;
 
-      const rel2 = await realRelease(t2.dir, '0.2.0');
+      const rel2 = packagedRelease(t2.dir, '0.2.0');
       spawnSync(process.execPath, [CLI, 'evolution', 'stage-update', '--artifact', rel2.tarball], { env: quiet });
       const a0 = performance.now();
       const applying = spawn(process.execPath, [CLI, 'evolution', 'apply-staged-update', '--confirm'], { env: quiet, stdio: 'ignore' });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanEnv, freePort, runCli, startCli, tempDir } from './helpers.js';
-import { realRelease } from './evolution-release.js';
+import { packagedRelease } from './evolution-release.js';
 
 function waitFor(stderr: () => string, needle: string, child: { exitCode: number | null }): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -24,7 +24,7 @@ test('package → stage → apply → --version is new; a bad update rolls back 
   const t = tempDir('rp-evo-e2e-');
   try {
     const env = cleanEnv(t.dir, { RUSTY_PINCH_TEST: '1' });
-    const good = await realRelease(t.dir, '0.2.0');
+    const good = packagedRelease(t.dir, '0.2.0');
     const st = await runCli(['evolution', 'stage-update', '--artifact', good.tarball, '--artifact-sha256', good.sha256], { env, timeoutMs: 60_000 });
     assert.equal(st.code, 0, st.stderr);
     const ap = await runCli(['evolution', 'apply-staged-update', '--confirm'], { env, timeoutMs: 90_000 });
@@ -37,7 +37,7 @@ test('package → stage → apply → --version is new; a bad update rolls back 
     assert.equal(v.stderr.trim(), 'rusty-pinch: running update slot green (version 0.2.0)');
 
     // The bad one: doctor fails in 0.3.0. Staged and applied by 0.2.0 (the code that now runs).
-    const bad = await realRelease(t.dir, '0.3.0', "if (process.argv[2] === 'doctor') { console.error('broken build'); process.exit(9); }");
+    const bad = packagedRelease(t.dir, '0.3.0', "if (process.argv[2] === 'doctor') { console.error('broken build'); process.exit(9); }");
     const st2 = await runCli(['evolution', 'stage-update', '--artifact', bad.tarball], { env, timeoutMs: 60_000 });
     assert.equal(st2.code, 0, st2.stderr);
     assert.equal(JSON.parse(st2.stdout).plan.current_version, '0.2.0');
@@ -68,7 +68,7 @@ test('serve hands over after activation, confirms the new slot at readiness, and
     children.push(serve1);
     await waitFor(serve1.stderr, '"event":"serve_start"', serve1.child);
 
-    const good = await realRelease(t.dir, '0.2.0');
+    const good = packagedRelease(t.dir, '0.2.0');
     assert.equal((await runCli(['evolution', 'stage-update', '--artifact', good.tarball], { env, timeoutMs: 60_000 })).code, 0);
     const ap = await runCli(['evolution', 'apply-staged-update', '--confirm'], { env: { ...env, RUSTY_PINCH_OPS_ADDR: 'off' }, timeoutMs: 90_000 });
     assert.equal(JSON.parse(ap.stdout).status, 'activated', ap.stderr);
@@ -88,7 +88,7 @@ test('serve hands over after activation, confirms the new slot at readiness, and
     assert.equal(probation.serve_starts, 1, 'the serve hands over only after the health check, so its restart counts');
 
     // 0.3.0 passes doctor but its serve cannot start: the second start rolls back to 0.2.0.
-    const bad = await realRelease(t.dir, '0.3.0', "if (process.argv[2] === 'serve') { console.error('serve broken'); process.exit(1); }");
+    const bad = packagedRelease(t.dir, '0.3.0', "if (process.argv[2] === 'serve') { console.error('serve broken'); process.exit(1); }");
     assert.equal((await runCli(['evolution', 'stage-update', '--artifact', bad.tarball], { env, timeoutMs: 60_000 })).code, 0);
     const ap2 = await runCli(['evolution', 'apply-staged-update', '--confirm'], { env: { ...env, RUSTY_PINCH_OPS_ADDR: 'off' }, timeoutMs: 90_000 });
     assert.equal(JSON.parse(ap2.stdout).status, 'activated', ap2.stderr);

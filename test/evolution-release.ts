@@ -2,7 +2,7 @@
 // a gzip tar with ONE top directory `rusty-pinch-<version>/`. `fakeRelease` is a tiny tree whose
 // dist/cli.js prints its version (and runs `behaviour` first); `realRelease` copies this repo's
 // bin/, dist/, assets/, package.json and production node_modules/ with the version changed.
-import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -66,4 +66,26 @@ export function realRelease(workDir: string, version: string, patchCli = ''): Pr
     patchVersion(join(tree, 'dist'));
     if (patchCli) writeFileSync(join(tree, 'dist', 'cli.js'), `${patchCli}\n${readFileSync(join(tree, 'dist', 'cli.js'), 'utf8')}`);
   });
+}
+
+/**
+ * The real thing: `npm run package` (scripts/package.mjs) on a copy of this checkout whose
+ * package.json says `version`; `patchCli` is prepended to src/cli/main.ts (e.g. a broken doctor).
+ */
+export function packagedRelease(workDir: string, version: string, patchCli = ''): Release {
+  const copy = join(workDir, `repo-${version}-${Math.random().toString(36).slice(2, 6)}`);
+  mkdirSync(copy, { recursive: true });
+  for (const f of ['src', 'scripts', 'bin', 'assets', 'docs', 'deploy', 'README.md', 'SECURITY.md', '.env.example', 'tsconfig.json']) {
+    if (existsSync(join(ROOT, f))) cpSync(join(ROOT, f), join(copy, f), { recursive: true });
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(copy, 'package.json'), JSON.stringify({ ...pkg, version }, null, 2) + '\n');
+  if (patchCli) writeFileSync(join(copy, 'src', 'cli', 'main.ts'), `${patchCli}\n${readFileSync(join(copy, 'src', 'cli', 'main.ts'), 'utf8')}`);
+  const out = join(copy, 'release');
+  execFileSync(process.execPath, ['scripts/package.mjs', '--out', out], { cwd: copy, stdio: ['ignore', 'ignore', 'pipe'] });
+  const tarball = readdirSync(out)
+    .filter((f) => f.endsWith('.tar.gz'))
+    .map((f) => join(out, f))[0]!;
+  return { tarball, sha256: sha256(tarball), version };
 }
