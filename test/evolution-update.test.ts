@@ -290,6 +290,15 @@ test('manifest signature: tampered provenance and unknown key id are refused; ro
     const slot = await cli(rotated, 'evolution', 'active-slot-status');
     assert.equal(slot.json.report.status, 'valid');
     assert.equal(slot.json.report.key_id, '2026-q2');
+    // A marker edited without the key: refused by the launcher, alerted by the monitor.
+    writeFileSync(join(s.updates, 'active-slot'), 'blue\n');
+    const edited = await cli(rotated, 'evolution', 'active-slot-status');
+    assert.equal(edited.json.report.status, 'signature_invalid');
+    const mon = await cli(rotated, 'monitor', '--once', '--pid', String(process.pid));
+    assert.match(mon.stdout, /evolution_alert: active-slot integrity active-slot signature slot mismatch \(marker 'blue', signature 'green'\)/);
+    const v = await launch(rotated, '--version');
+    assert.equal(v.stdout.trim(), '0.1.0');
+    assert.match(v.stderr, /rusty-pinch: active update slot blue rejected \(active-slot signature slot mismatch/);
   } finally {
     s.cleanup();
   }
@@ -356,6 +365,10 @@ test('the failure circuit opens after N failed applies and its reset lets a good
     const st = await cli(s.env, 'evolution', 'failure-circuit-status');
     assert.equal(st.json.report.circuit_open, true);
     assert.equal(st.json.report.consecutive_failures, 2);
+    const mon = await cli(s.env, 'monitor', '--once', '--pid', String(process.pid));
+    assert.match(mon.stdout, /evolution: skill=<none> \(n\/a\) apply=rolled_back rollback=true timeout=false/);
+    assert.match(mon.stdout, /evolution_failure_circuit: open=true failures=2 threshold=2/);
+    assert.match(mon.stdout, /evolution_alert: apply failure circuit open; reset only after remediation/);
     const good = await fakeRelease(s.dir, '0.2.0');
     assert.equal((await stage(s.env, good.tarball)).code, 0);
     assert.match((await apply(s.env)).stderr, /evolution apply is blocked by failure circuit after 2 consecutive failures \(threshold 2\)/);

@@ -15,7 +15,7 @@ import { inspectMarker } from './update/marker.js';
 import { readManifest } from './update/manifest.js';
 import { checkFingerprint, parseFingerprintHeader } from './update/tree.js';
 
-import type { LaunchChoice } from './launch.js';
+import type { LaunchChoice } from './launch-choice.js';
 
 function readOrUndefined(path: string): string | undefined {
   try {

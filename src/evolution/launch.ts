@@ -6,15 +6,9 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadEnv } from '../config/index.js';
 
-export interface LaunchChoice {
-  /** Absolute path of the dist/cli.js to import. */
-  entry: string;
-  /** The slot used, or undefined for the installed build. */
-  slot?: string;
-  version?: string;
-  /** One line for stderr, or undefined to stay quiet. */
-  notice?: string;
-}
+import type { LaunchChoice } from './launch-choice.js';
+
+export type { LaunchChoice };
 
 export async function chooseEntry(installedCli: string, argv: string[] = process.argv, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<LaunchChoice> {
   let merged: Record<string, string | undefined>;
