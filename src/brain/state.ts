@@ -3,6 +3,7 @@
 // so a CLI call and the `serve` worker see and update the same counters and queue.
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { redactSecrets } from '../kernel/index.js';
 import { readJsonFile, withFileLock, writeJsonAtomic } from '../store/index.js';
 
 export interface AccountState {
@@ -14,6 +15,25 @@ export interface AccountState {
   last_healthcheck_at: string | null;
   /** Set when a run was refused for rate limits: no new work before this (epoch ms). */
   cooldown_until_ms: number | null;
+  /** Kind of the last failure (the classifier's: auth, quota, rate_limit, network, timeout, other). */
+  last_error_kind: string | null;
+  /**
+   * A real run answered 401: the login it used (fingerprint of auth.json and key) is bad. The
+   * account stays unhealthy, whatever `login status` says, until that login changes.
+   */
+  auth_failed_fingerprint: string | null;
+  /** Real quota read from the CLI (ChatGPT plans): remaining = 100 − max(primary, secondary). */
+  quota: AccountQuota | null;
+}
+
+export interface AccountQuota {
+  primary_used_percent: number;
+  secondary_used_percent: number | null;
+  /** When the binding window resets (epoch ms), if known. */
+  resets_at_ms: number | null;
+  /** Where the figure came from: the run's rollout file (token_count rate_limits). */
+  source: 'rollout';
+  read_at_ms: number;
 }
 
 /** A queued piece of work. `session_id` set ⇒ its answer goes back to that chat. */
@@ -57,7 +77,7 @@ export function emptyState(): PoolState {
 }
 
 export function freshAccount(): AccountState {
-  return { healthy: true, last_error: null, uses: [], last_healthcheck_ms: null, last_healthcheck_at: null, cooldown_until_ms: null };
+  return { healthy: true, last_error: null, uses: [], last_healthcheck_ms: null, last_healthcheck_at: null, cooldown_until_ms: null, last_error_kind: null, auth_failed_fingerprint: null, quota: null };
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -81,6 +101,17 @@ function decodeTask(v: unknown): QueuedTask {
   };
 }
 
+function decodeQuota(v: unknown): AccountQuota | null {
+  if (!isObj(v) || typeof v.primary_used_percent !== 'number' || !Number.isFinite(v.primary_used_percent)) return null;
+  return {
+    primary_used_percent: v.primary_used_percent,
+    secondary_used_percent: typeof v.secondary_used_percent === 'number' && Number.isFinite(v.secondary_used_percent) ? v.secondary_used_percent : null,
+    resets_at_ms: typeof v.resets_at_ms === 'number' && Number.isFinite(v.resets_at_ms) ? v.resets_at_ms : null,
+    source: 'rollout',
+    read_at_ms: num(v.read_at_ms, 0),
+  };
+}
+
 /** Strict enough to refuse a file that is not ours; tolerant of missing optional fields. */
 export function decodeState(value: unknown): PoolState {
   if (!isObj(value)) throw new Error('codex state is not a JSON object');
@@ -96,6 +127,9 @@ export function decodeState(value: unknown): PoolState {
       last_healthcheck_ms: typeof a.last_healthcheck_ms === 'number' ? a.last_healthcheck_ms : null,
       last_healthcheck_at: str(a.last_healthcheck_at),
       cooldown_until_ms: typeof a.cooldown_until_ms === 'number' ? a.cooldown_until_ms : null,
+      last_error_kind: str(a.last_error_kind),
+      auth_failed_fingerprint: str(a.auth_failed_fingerprint),
+      quota: decodeQuota(a.quota),
     };
   }
   s.queue = value.queue.map(decodeTask);
@@ -134,10 +168,17 @@ export class StateFile {
     return withFileLock(this.path, () => {
       const state = this.peek();
       const { result, changed } = fn(state);
-      if (changed) writeJsonAtomic(this.path, state, { mode: 0o600 });
+      if (changed) writeJsonAtomic(this.path, redactState(state), { mode: 0o600 });
       return result;
     });
   }
+}
+
+/** Error texts can carry what a CLI printed (its environment, keys): redacted before they are stored. */
+function redactState(s: PoolState): PoolState {
+  for (const a of Object.values(s.accounts)) if (a.last_error) a.last_error = redactSecrets(a.last_error);
+  for (const t of [...s.queue, ...s.running.map((r) => r.task)]) if (t.last_error) t.last_error = redactSecrets(t.last_error);
+  return s;
 }
 
 /** Creates `dir` (and parents) and makes it owner-only. */

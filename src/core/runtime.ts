@@ -208,7 +208,7 @@ export class Runtime {
       this.bus.publish('out', result.content);
       this.recordTurn(requestId, msg.sessionId, {
         path: 'provider',
-        status: 'ok',
+        status: result.queued ? 'queued' : 'ok',
         tool_name: result.toolNames.length ? result.toolNames.join(',') : null,
         attempts: result.attempts,
         latency_ms: result.queued ? null : result.latencyMs,
