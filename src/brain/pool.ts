@@ -219,7 +219,8 @@ export class CodexPool implements CodexExecutor {
     await this.telemetry.flush();
     if (!outcome.ok) {
       const tail = dropped ? `; dropped after ${MAX_TASK_ATTEMPTS} attempts` : outcome.aborted ? '; requeued' : '; will be retried';
-      return { status: 'error', message: `codex task ${picked.task.id} failed on account '${picked.account.id}': ${outcome.message}${tail}` };
+      const hint = outcome.hint ? ` (${outcome.hint})` : '';
+      return { status: 'error', message: `codex task ${picked.task.id} failed on account '${picked.account.id}': ${outcome.message}${hint}${tail}` };
     }
     return { status: 'executed', task_id: picked.task.id, account_id: picked.account.id, latency_ms: outcome.latencyMs, output: outcome.output };
   }
@@ -231,6 +232,8 @@ export class CodexPool implements CodexExecutor {
     const c = this.settings.codex;
     const now = this.clock();
     normalizeAccounts(s, c.accounts, now, c.rateWindowSecs * 1000);
+    // Runs of dead processes show as queued (the next writer requeues them for real).
+    recoverRunning(s, this.file.path, now, c.timeoutSecs * 1000, MAX_TASK_ATTEMPTS);
     const out = {
       enabled: c.enabled,
       queue_depth: s.queue.length,
