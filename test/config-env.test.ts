@@ -69,7 +69,14 @@ test('settings: original defaults (provider codex, model gpt-5-codex, dirs, tele
   assert.equal(s.retryBackoffMs, 600);
   assert.equal(s.retryMaxBackoffMs, 4000);
   assert.equal(s.codex.enabled, true);
-  assert.deepEqual(s.codex.cliArgs, ['exec', '--skip-git-repo-check']);
+  assert.deepEqual(s.codex.cliArgs, ['exec', '--json', '--skip-git-repo-check', '-s', 'read-only']);
+  assert.equal(s.codex.cliArgsCustom, false);
+  assert.equal(s.codex.accountsConfigured, false);
+  assert.equal(s.codex.autoLogin, true);
+  assert.equal(s.codex.autoLoginMode, 'chatgpt');
+  assert.equal(s.codex.autoLoginApiKeyEnv, 'RUSTY_PINCH_OPENAI_API_KEY');
+  assert.equal(s.codex.chatgptDeviceAuth, true);
+  assert.equal(s.codex.loginTimeoutSecs, 300);
   assert.equal(s.codex.model, 'gpt-5-codex');
   assert.deepEqual(s.pulse.autoAllowActions, []);
   assert.deepEqual(s.issues, []);
