@@ -2,7 +2,7 @@
 // drainer, and the hook that turns a finished queued task into a deferred chat reply.
 import { existsSync } from 'node:fs';
 import type { DeferredReply } from '../kernel/index.js';
-import type { Settings } from '../config/index.js';
+import { codexInUse, type Settings } from '../config/index.js';
 import type { Telemetry } from '../store/index.js';
 import { CodexPool } from './pool.js';
 import { CodexDrainer } from './drainer.js';
@@ -29,7 +29,8 @@ export interface CodexServeComponent {
  */
 export function codexServeComponent(settings: Settings, pool: CodexPool | undefined, deps: { onTaskDone: TaskDoneHook; telemetry?: Telemetry; pollMs?: number }): CodexServeComponent | undefined {
   if (!settings.codex.enabled) return undefined;
-  if (!pool && !existsSync(new StateFile(settings.workspace).path)) return undefined;
+  // No codex work here (provider not codex, no accounts) and nothing queued: spawn nothing.
+  if (!pool && !codexInUse(settings.provider, settings.codex) && !existsSync(new StateFile(settings.workspace).path)) return undefined;
   const p = pool ?? new CodexPool(settings, { onTaskDone: deps.onTaskDone, telemetry: deps.telemetry });
   let drainer: CodexDrainer | undefined;
   return {

@@ -1,7 +1,7 @@
 // Composition for Pulse: connects the service to the runtime (model assessment for OODA,
 // approved tool runs appended to the session), telemetry, the Codex pool and notifications.
 // Pulse itself only sees callbacks; the app is created lazily, only when a callback needs it.
-import type { Settings } from '../config/index.js';
+import { codexInUse, type Settings } from '../config/index.js';
 import { Telemetry } from '../store/index.js';
 import type { ApprovalGate } from '../tools/index.js';
 import type { PulseCallbacks, PulseScheduler, PulseService } from '../pulse/index.js';
@@ -68,9 +68,12 @@ export function pulseCallbacks(w: PulseWiring): PulseCallbacks {
   if (w.settings.codex.enabled && w.codex) {
     const pool = w.codex;
     cb.codexHealthcheck = async () => {
-      const r = await (await pool()).healthcheck(true);
-      const n = Array.isArray(r) ? r.length : Array.isArray((r as { checks?: unknown[] })?.checks) ? (r as { checks: unknown[] }).checks.length : 0;
-      return `codex health checks executed: ${n}`;
+      const r = (await (await pool()).healthcheck(true)) as { checks?: Array<{ account_id: string; healthy: boolean; message: string | null }> };
+      const checks = Array.isArray(r?.checks) ? r.checks : [];
+      const healthy = checks.filter((c) => c.healthy).length;
+      // Every account down is a failure of the job: it is reported (and the operator notified).
+      if (checks.length > 0 && healthy === 0) throw new Error(`no healthy codex account: ${checks.map((c) => `${c.account_id}: ${c.message ?? 'unhealthy'}`).join('; ')}`);
+      return `codex health checks executed: ${checks.length} (${healthy} healthy)`;
     };
     cb.codexDrainOne = async () => {
       const r = (await (await pool()).drainOne()) as { status?: string; task_id?: string; account_id?: string; message?: string } | null | undefined;
@@ -85,7 +88,7 @@ export function pulseCallbacks(w: PulseWiring): PulseCallbacks {
 /** A Pulse service wired to the app. */
 export async function openWiredPulse(w: PulseWiring): Promise<PulseService> {
   const { openPulse } = await import('../pulse/index.js');
-  return openPulse({ workspace: w.settings.workspace, settings: w.settings.pulse, codexEnabled: w.settings.codex.enabled, callbacks: pulseCallbacks(w) });
+  return openPulse({ workspace: w.settings.workspace, settings: w.settings.pulse, codexEnabled: codexInUse(w.settings.provider, w.settings.codex), callbacks: pulseCallbacks(w) });
 }
 
 /** For one-shot `pulse …` commands: the app is created only if an action needs it. */
@@ -116,7 +119,7 @@ export function installPulseApprovals(runtime: Runtime): void {
   const gate: ApprovalGate = {
     async check(action) {
       svc ??= import('../pulse/index.js').then((m) =>
-        m.openPulse({ workspace: runtime.settings.workspace, settings: runtime.settings.pulse, codexEnabled: runtime.settings.codex.enabled, callbacks: { telemetry: (s) => runtime.telemetry.setSection('pulse', s) } }),
+        m.openPulse({ workspace: runtime.settings.workspace, settings: runtime.settings.pulse, codexEnabled: codexInUse(runtime.settings.provider, runtime.settings.codex), callbacks: { telemetry: (s) => runtime.telemetry.setSection('pulse', s) } }),
       );
       return (await svc).requestToolApproval(action);
     },
