@@ -108,12 +108,18 @@ test('ChatGPT auth material seeds one home only; a second account is refused wit
     fake(s, 'one', { require_auth: true });
     fake(s, 'two', { require_auth: true });
     const h = await openCodexPool(s).healthcheck(true);
-    const byId = Object.fromEntries(h.checks.map((c) => [c.account_id, c]));
-    assert.equal(byId.one!.healthy, true);
-    assert.equal(JSON.parse(readFileSync(join(s.codex.homeRoot, 'one', 'auth.json'), 'utf8')).auth_mode, 'chatgpt');
-    assert.equal(byId.two!.healthy, false);
-    assert.match(byId.two!.message!, /already seeded account 'one'; one ChatGPT login cannot serve two accounts/);
-    assert.equal(existsSync(join(s.codex.homeRoot, 'two', 'auth.json')), false);
+    // Exactly one home gets the login (whichever check came first); the other is refused.
+    const seeded = h.checks.filter((c) => c.healthy);
+    const refused = h.checks.filter((c) => !c.healthy);
+    assert.equal(seeded.length, 1);
+    assert.equal(refused.length, 1);
+    const [owner, other] = [seeded[0]!.account_id, refused[0]!.account_id];
+    assert.equal(JSON.parse(readFileSync(join(s.codex.homeRoot, owner, 'auth.json'), 'utf8')).auth_mode, 'chatgpt');
+    assert.match(refused[0]!.message!, new RegExp(`already seeded account '${owner}'; one ChatGPT login cannot serve two accounts`));
+    assert.equal(existsSync(join(s.codex.homeRoot, other, 'auth.json')), false);
+    // Checked again: still one owner (the registry remembers).
+    const again = await openCodexPool(s).healthcheck(true);
+    assert.deepEqual(again.checks.filter((c) => c.healthy).map((c) => c.account_id), [owner]);
     // Garbage material is a clear error, nothing written.
     writeFileSync(authFile, 'not json');
     const bad = settingsFromEnv({ ...s.env, RUSTY_PINCH_CODEX_HOME_ROOT: join(dir, 'h2') }, s.cwd);
@@ -181,6 +187,27 @@ test('a queued turn is logged with status "queued" and counted apart from ok and
     const doc = await runCli(['doctor'], { env });
     assert.match(doc.stdout, /codex account 'default' is not logged in/);
     assert.match(doc.stdout, /Run: codex login/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('`codex status` reads the state and spawns nothing; the codex-healthcheck job fails when no account is healthy', async () => {
+  const { settings, dir, cleanup } = setup({ RUSTY_PINCH_CODEX_ACCOUNTS: 'a1||10;a2||10' });
+  try {
+    const log = join(dir, 'spawns.jsonl');
+    fake(settings, 'a1', { mode: 'not-logged-in', log });
+    fake(settings, 'a2', { mode: 'not-logged-in', log });
+    const st = await runCli(['codex', 'status'], { env: settings.env as Record<string, string> });
+    assert.equal(st.code, 0, st.stderr);
+    assert.equal(existsSync(log), false, 'status started no codex process');
+    const { pulseCallbacks } = await import('../src/core/pulse-wiring.js');
+    const { Telemetry } = await import('../src/store/index.js');
+    const pool = openCodexPool(settings);
+    const cb = pulseCallbacks({ settings, app: () => Promise.reject(new Error('unused')), telemetry: new Telemetry(settings.telemetryFile), codex: async () => pool });
+    await assert.rejects(cb.codexHealthcheck!(), /no healthy codex account: a1: .*not logged in.*; a2: /i);
+    fake(settings, 'a2', {});
+    assert.equal(await cb.codexHealthcheck!(), 'codex health checks executed: 2 (1 healthy)');
   } finally {
     cleanup();
   }
