@@ -60,7 +60,7 @@ test(`real codex ${realCodexVersion()}: the operator's own login answers a chat 
     assert.equal(turn.status, 'ok');
     // Token usage reached telemetry and stats.
     const stats = JSON.parse((await runCli(['stats'], { env })).stdout);
-    assert.deepEqual(stats.codex_tokens, { cached_input_tokens: 8, input_tokens: 40, output_tokens: 6, reasoning_output_tokens: 2, turns: 1 });
+    assert.deepEqual(stats.telemetry.codex_tokens, { cached_input_tokens: 8, input_tokens: 40, output_tokens: 6, reasoning_output_tokens: 2, turns: 1 });
     // doctor: ok, the real version (not codex's WARNING line), the account logged in.
     const doc = await runCli(['doctor', '--json'], { env, timeoutMs: 60_000 });
     const d = JSON.parse(doc.stdout);

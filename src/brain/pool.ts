@@ -62,7 +62,7 @@ export class CodexPool implements CodexExecutor {
   private readonly onTaskDone: TaskDoneHook | undefined;
   private readonly telemetry: PoolTelemetry;
   private readonly workListeners = new Set<() => void>();
-  private readonly loginHooks: LoginHooks;
+  private loginHooks: LoginHooks;
 
   constructor(settings: Settings, deps: CodexPoolDeps = {}) {
     this.settings = settings;
@@ -80,6 +80,11 @@ export class CodexPool implements CodexExecutor {
 
   get statePath(): string {
     return this.file.path;
+  }
+
+  /** Where device-auth URLs and codes go (serve: the operator's notify targets). */
+  setDeviceCodeHandler(fn: LoginHooks['onDeviceCode']): void {
+    this.loginHooks = { ...this.loginHooks, onDeviceCode: fn };
   }
 
   /** Wakes a drainer when work was queued (in this process). */

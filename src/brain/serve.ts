@@ -36,6 +36,13 @@ export function codexServeComponent(settings: Settings, pool: CodexPool | undefi
   return {
     name: 'codex-drainer',
     async start(ctx) {
+      // A configured account that needs a ChatGPT device login: its URL and code go to the
+      // operator (the `codex_device_auth` event on the terminal, and every Pulse notify target).
+      const targets = settings.pulse.notify;
+      p.setDeviceCodeHandler(async (id, url, code) => {
+        const text = `Codex account '${id}' needs a login: open ${url} and enter the code ${code} (valid 15 minutes).`;
+        await Promise.all(targets.map((t) => ctx.notify(t, text).catch(() => undefined)));
+      });
       drainer = new CodexDrainer(p, { deliver: (e) => ctx.notify(`${e.channel}:${e.chat_id}`, e.text), pollMs: deps.pollMs });
       drainer.start();
     },

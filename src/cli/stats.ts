@@ -7,9 +7,8 @@ import { sortKeysDeep } from '../kernel/index.js';
 export function statsJson(): unknown {
   const s = loadSettings();
   const snap = new Telemetry(s.telemetryFile).read();
-  const { last_turn, bus, prompt_cache, codex_tokens, ...rest } = snap;
+  const { last_turn, bus, prompt_cache, ...rest } = snap;
   return {
-    codex_tokens: sortKeysDeep({ cached_input_tokens: 0, input_tokens: 0, output_tokens: 0, reasoning_output_tokens: 0, turns: 0, ...codex_tokens }),
     bus: sortKeysDeep({ consumed: bus?.consumed ?? 0, depth: bus?.depth ?? 0, dropped: bus?.dropped ?? 0, published: bus?.published ?? 0 }),
     last_turn,
     prompt_cache: { hits: prompt_cache?.hits ?? 0, misses: prompt_cache?.misses ?? 0 },

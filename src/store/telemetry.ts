@@ -47,11 +47,12 @@ export function emptySnapshot(): TelemetrySnapshot {
     tool_turns: 0,
     skill_turns: 0,
     total_provider_attempts: 0,
-    queued_turns: 0,
     codex: null,
     pulse: null,
     evolution: null,
     last_turn: null,
+    // Beyond the original (after its fields, keeping their order).
+    queued_turns: 0,
   };
 }
 
