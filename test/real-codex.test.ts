@@ -15,7 +15,7 @@ import { runCodexProcess, type CodexRunOptions } from '../src/providers/index.js
 import { setEventSink } from '../src/observe/index.js';
 import { cleanEnv, processGone, runCli, tempDir } from './helpers.js';
 import { operatorLogin, realCodexBin, realCodexVersion, writeCodexHomeConfig } from './real-codex.js';
-import { startFakeResponsesApi } from './fakes/responses-api.js';
+import { fakeChatgptAuth, startFakeResponsesApi } from './fakes/responses-api.js';
 
 let CODEX = '';
 before(() => {
@@ -202,6 +202,39 @@ test('real codex: a network that never answers is ended by our timeout; the whol
     const pids = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(join(dir, 'workspace'))).map((l) => Number(l.trim().split(/\s+/)[0]));
     for (const pid of pids) assert.ok(await processGone(pid), `codex process ${pid} outlived the timeout`);
     assert.ok(existsSync(pool.statePath));
+  } finally {
+    cleanup();
+    await api.close();
+  }
+});
+
+test('real codex: a ChatGPT account is seeded from auth material and its real quota (app-server) drives the 25% rule', async () => {
+  const api = await startFakeResponsesApi({ kind: 'text', text: 'chatgpt answer' });
+  const { dir, cleanup } = tempDir('rp-real-codex-');
+  try {
+    const material = Buffer.from(JSON.stringify(fakeChatgptAuth('acc-plus'))).toString('base64');
+    const settings = settingsFor(dir, { RUSTY_PINCH_CODEX_ACCOUNTS: 'plus||100', RUSTY_PINCH_CODEX_CHATGPT_AUTH_JSON_B64: material });
+    writeCodexHomeConfig(join(settings.codex.homeRoot, 'plus'), api.baseUrl);
+    api.chatgptUsage = { primaryUsedPercent: 80, secondaryUsedPercent: 30, resetsAt: Math.floor(Date.now() / 1000) + 1800 };
+    const pool = openCodexPool(settings);
+    const h = await pool.healthcheck(true);
+    assert.deepEqual(h.checks, [{ account_id: 'plus', healthy: true, message: null }]);
+    assert.equal(JSON.parse(readFileSync(join(settings.codex.homeRoot, 'plus', 'auth.json'), 'utf8')).auth_mode, 'chatgpt');
+    assert.ok(api.usageReads >= 1, 'the quota came from the backend via app-server');
+    let acc = ((await pool.status()) as { accounts: Array<Record<string, any>> }).accounts[0]!;
+    assert.equal(acc.quota_source, 'app-server');
+    assert.equal(acc.remaining_percent, 20, '100 − max(80, 30)');
+    const q = await pool.generate({ prompt: 'hello', purpose: 'test' });
+    assert.equal(q.status, 'queued', 'remaining 20 % ≤ 25 %: new work waits for the reset');
+    assert.equal((q as { reason: string }).reason, 'rate_limit_guard');
+    // The window resets (the backend now says 10 % used): the queued turn runs.
+    api.chatgptUsage = { primaryUsedPercent: 10, secondaryUsedPercent: 5, resetsAt: Math.floor(Date.now() / 1000) + 1800 };
+    await pool.healthcheck(true);
+    acc = ((await pool.status()) as { accounts: Array<Record<string, any>> }).accounts[0]!;
+    assert.equal(acc.remaining_percent, 90);
+    const d = (await pool.drainOne()) as { status: string; output: string };
+    assert.deepEqual([d.status, d.output], ['executed', 'chatgpt answer']);
+    assert.match(api.requests.at(-1)!.authorization ?? '', /^Bearer ey/, 'the ChatGPT access token was used');
   } finally {
     cleanup();
     await api.close();

@@ -35,7 +35,9 @@ export function realCodexBin(): string {
 /** Writes a Codex home that talks to `baseUrl` (the loopback Responses API) and keeps its login in a file. */
 export function writeCodexHomeConfig(home: string, baseUrl: string): void {
   mkdirSync(home, { recursive: true, mode: 0o700 });
-  writeFileSync(join(home, 'config.toml'), `openai_base_url = "${baseUrl}"\ncli_auth_credentials_store = "file"\n`);
+  // ChatGPT logins talk to the backend (`chatgpt_base_url`), API keys to `openai_base_url`.
+  const backend = baseUrl.replace(/\/v1$/, '/backend-api/');
+  writeFileSync(join(home, 'config.toml'), `openai_base_url = "${baseUrl}"\nchatgpt_base_url = "${backend}"\ncli_auth_credentials_store = "file"\n`);
 }
 
 /** `printf KEY | codex login --with-api-key` in `home`, as an operator does. */

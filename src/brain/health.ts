@@ -5,7 +5,9 @@
 import { errorChain } from '../kernel/index.js';
 import { classifyCodexRun } from '../providers/index.js';
 import type { CodexAccountConfig, Settings } from '../config/index.js';
-import { accountEnv, loginCommand } from './accounts.js';
+import { accountEnv, accountHome, loginCommand } from './accounts.js';
+import { isChatgptHome, readAppServerQuota } from './app-server.js';
+import type { AccountQuota } from './state.js';
 import { autoLogin } from './login.js';
 import { runFailure, type CodexRunner, type LoginHooks } from './run-types.js';
 
@@ -22,6 +24,8 @@ export interface HealthResult {
   message: string | null;
   /** `login status` said (or auto-login made) the account logged in. */
   loggedIn?: boolean;
+  /** A ChatGPT account's real quota, read from `codex app-server`. */
+  quota?: AccountQuota;
 }
 
 
@@ -45,10 +49,15 @@ export async function checkAccount(settings: Settings, account: CodexAccountConf
     const vFail = runFailure(version, timeoutMs);
     if (vFail) return { healthy: false, message: vFail };
     const status = await loginStatus(settings, env, runner, timeoutMs, signal);
-    if (status.ok) return { healthy: true, message: null, loggedIn: true };
-    const boot = await autoLogin(settings, account, env, runner, hooks);
-    if (boot.ok) return { healthy: true, message: null, loggedIn: true };
-    return { healthy: false, message: `${boot.message ?? status.message} (log this account in: ${loginCommand(account.id)})`, loggedIn: false };
+    let ok = status.ok;
+    const boot = ok ? undefined : await autoLogin(settings, account, env, runner, hooks);
+    if (boot?.ok) ok = true;
+    if (ok) {
+      // ChatGPT plans have a real quota: read it now, without a model turn.
+      const quota = isChatgptHome(accountHome(settings, account)) ? await readAppServerQuota(codex.cliBin, env, timeoutMs, Date.now) : undefined;
+      return { healthy: true, message: null, loggedIn: true, ...(quota ? { quota } : {}) };
+    }
+    return { healthy: false, message: `${boot?.message ?? status.message} (log this account in: ${loginCommand(account.id)})`, loggedIn: false };
   } catch (err) {
     return { healthy: false, message: errorChain(err) };
   }

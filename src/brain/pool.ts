@@ -402,6 +402,7 @@ export class CodexPool implements CodexExecutor {
       due.forEach((a, i) => {
         const acc = s.accounts[a.id]!;
         if (results[i]!.healthy) acc.auth_failed_fingerprint = null;
+        if (results[i]!.quota) acc.quota = results[i]!.quota!;
         acc.healthy = results[i]!.healthy;
         // A cooling account keeps its rate-limit error until the cooldown ends.
         if (results[i]!.healthy && acc.cooldown_until_ms !== null) return;

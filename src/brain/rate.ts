@@ -14,7 +14,7 @@ export interface AccountView {
   remaining: number;
   remainingPercent: number;
   /** Where remainingPercent came from: the CLI's real quota, or our own request-window count. */
-  quotaSource: 'rollout' | 'request_window';
+  quotaSource: 'app-server' | 'rollout' | 'request_window';
 }
 
 /** Adds missing accounts and drops uses older than the rolling window. Returns true if anything changed. */
@@ -53,7 +53,7 @@ export function view(config: CodexAccountConfig, state: AccountState): AccountVi
   const remaining = Math.max(0, config.maxRequests - used);
   if (state.quota && state.cooldown_until_ms === null) {
     // ChatGPT plans: the real remaining quota decides (the 25% rule applies to it).
-    return { config, state, used, remaining: Math.max(remaining, 1), remainingPercent: quotaRemainingPercent(state.quota), quotaSource: 'rollout' };
+    return { config, state, used, remaining: Math.max(remaining, 1), remainingPercent: quotaRemainingPercent(state.quota), quotaSource: state.quota.source };
   }
   const remainingPercent = config.maxRequests > 0 ? Math.floor((remaining * 100) / config.maxRequests) : 0;
   return { config, state, used, remaining, remainingPercent, quotaSource: 'request_window' };
@@ -103,7 +103,7 @@ export function nextCapacityAt(vs: AccountView[], thresholdPercent: number, wind
     const minRemaining = Math.ceil(((thresholdPercent + 1) * v.config.maxRequests) / 100);
     let t: number;
     if (v.state.cooldown_until_ms !== null) t = v.state.cooldown_until_ms;
-    else if (v.quotaSource === 'rollout') {
+    else if (v.quotaSource !== 'request_window') {
       if (v.remainingPercent > thresholdPercent) return undefined;
       t = v.state.quota!.resets_at_ms ?? v.state.quota!.read_at_ms + windowMs;
     } else {

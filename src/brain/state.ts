@@ -31,8 +31,8 @@ export interface AccountQuota {
   secondary_used_percent: number | null;
   /** When the binding window resets (epoch ms), if known. */
   resets_at_ms: number | null;
-  /** Where the figure came from: the run's rollout file (token_count rate_limits). */
-  source: 'rollout';
+  /** Where the figure came from: `codex app-server` (account/rateLimits/read) or a run's rollout file. */
+  source: 'app-server' | 'rollout';
   read_at_ms: number;
 }
 
@@ -107,7 +107,7 @@ function decodeQuota(v: unknown): AccountQuota | null {
     primary_used_percent: v.primary_used_percent,
     secondary_used_percent: typeof v.secondary_used_percent === 'number' && Number.isFinite(v.secondary_used_percent) ? v.secondary_used_percent : null,
     resets_at_ms: typeof v.resets_at_ms === 'number' && Number.isFinite(v.resets_at_ms) ? v.resets_at_ms : null,
-    source: 'rollout',
+    source: v.source === 'app-server' ? 'app-server' : 'rollout',
     read_at_ms: num(v.read_at_ms, 0),
   };
 }

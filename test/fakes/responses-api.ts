@@ -24,6 +24,10 @@ export interface FakeResponsesApi {
   /** `http://127.0.0.1:<port>/v1` */
   baseUrl: string;
   mode: FakeMode;
+  /** What the ChatGPT backend's usage endpoint (`/backend-api/wham/usage`) reports. */
+  chatgptUsage: { primaryUsedPercent: number; secondaryUsedPercent: number; resetsAt: number };
+  /** Requests to `/wham/usage` so far (the CLI's app-server asks it for `account/rateLimits/read`). */
+  usageReads: number;
   requests: SeenRequest[];
   /** Resolves when a POST to /responses has arrived (counting from when called). */
   nextRequest(): Promise<SeenRequest>;
@@ -41,6 +45,17 @@ function jsonError(res: ServerResponse, status: number, error: Record<string, un
   res.end(JSON.stringify({ error }));
 }
 
+/**
+ * A ChatGPT login (auth.json) whose tokens are unsigned JWTs with far-future expiry, as the CLI
+ * parses them: plan, account id and email. Only good against this fake.
+ */
+export function fakeChatgptAuth(accountId = 'acc-test'): Record<string, unknown> {
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const claims = { email: 'operator@example.test', exp: 4_102_444_800, 'https://api.openai.com/auth': { chatgpt_plan_type: 'plus', chatgpt_account_id: accountId, chatgpt_user_id: 'user-1', user_id: 'user-1' } };
+  const jwt = `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.sig`;
+  return { auth_mode: 'chatgpt', OPENAI_API_KEY: null, tokens: { id_token: jwt, access_token: jwt, refresh_token: `rt-${accountId}`, account_id: accountId }, last_refresh: new Date().toISOString() };
+}
+
 export async function startFakeResponsesApi(initial: FakeMode = { kind: 'text', text: 'hello from the fake' }): Promise<FakeResponsesApi> {
   const requests: SeenRequest[] = [];
   const waiters: Array<(r: SeenRequest) => void> = [];
@@ -49,6 +64,8 @@ export async function startFakeResponsesApi(initial: FakeMode = { kind: 'text', 
   const api = {} as FakeResponsesApi;
   api.mode = initial;
   api.requests = requests;
+  api.chatgptUsage = { primaryUsedPercent: 10, secondaryUsedPercent: 5, resetsAt: Math.floor(Date.now() / 1000) + 3600 };
+  api.usageReads = 0;
 
   const answer = (req: IncomingMessage, res: ServerResponse, body: string): void => {
     const seen: SeenRequest = { method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization, body };
@@ -57,6 +74,14 @@ export async function startFakeResponsesApi(initial: FakeMode = { kind: 'text', 
       for (const w of waiters.splice(0)) w(seen);
     }
     const m = api.mode;
+    if (req.method === 'GET' && /\/wham\/usage(?:\?|$)/.test(req.url ?? '')) {
+      api.usageReads++;
+      const u = api.chatgptUsage;
+      const after = Math.max(0, u.resetsAt - Math.floor(Date.now() / 1000));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ plan_type: 'plus', rate_limit: { allowed: true, limit_reached: false, primary_window: { used_percent: u.primaryUsedPercent, limit_window_seconds: 18000, reset_after_seconds: after, reset_at: u.resetsAt }, secondary_window: { used_percent: u.secondaryUsedPercent, limit_window_seconds: 604800, reset_after_seconds: after + 3600, reset_at: u.resetsAt + 3600 } } }));
+      return;
+    }
     if (req.method !== 'POST' || !/\/responses$/.test(req.url ?? '')) {
       // /models and anything else: nothing to list (the CLI copes).
       res.writeHead(404, { 'content-type': 'application/json' });
