@@ -1,7 +1,7 @@
 // CodexPool: the account pool behind the Codex provider and the `codex` CLI. submit() runs a
 // task now or queues it; drainOne() runs the queue head; every decision is made on the state
 // file under its lock, and the CLI runs (minutes) happen outside it with a reserved use.
-import { AppError, ConfigError, ValidationError, redactSecrets } from '../kernel/index.js';
+import { AppError, ConfigError, ValidationError } from '../kernel/index.js';
 import { rfc3339 } from '../kernel/index.js';
 import { emitEvent } from '../observe/index.js';
 import { runCodexProcess, type CodexExecutor } from '../providers/index.js';
@@ -9,7 +9,8 @@ import { CODEX_INSTALL_HINT, type CodexAccountConfig, type Settings } from '../c
 import type { Telemetry } from '../store/index.js';
 import { SPAWN_FAILURE_PREFIX, checkAccount, type CodexRunner, type LoginHooks } from './health.js';
 import { applyOutcome, failsOverOn, runOnAccount, type RunOutcome } from './execute.js';
-import { accountHome, loginCommand, loginFingerprint } from './accounts.js';
+import { loginCommand, loginFingerprint } from './accounts.js';
+import { statusView } from './status.js';
 import { guardReason, nextCapacityAt, normalizeAccounts, pickAccount, views, type GuardReason } from './rate.js';
 import { StateFile, type PoolState, type QueuedTask } from './state.js';
 import { deliverResult, friendlyFailure, type TaskDoneHook } from './deliver.js';
@@ -239,34 +240,7 @@ export class CodexPool implements CodexExecutor {
     normalizeAccounts(s, c.accounts, now, c.rateWindowSecs * 1000);
     // Runs of dead processes show as queued (the next writer requeues them for real).
     recoverRunning(s, this.file.path, now, c.timeoutSecs * 1000, MAX_TASK_ATTEMPTS);
-    const out = {
-      enabled: c.enabled,
-      queue_depth: s.queue.length,
-      queue_capacity: c.queueCapacity,
-      queue_mode_reason: s.queue.length > 0 ? 'queue_backpressure' : this.guard(s),
-      rate_limit_threshold_percent: c.rateLimitThresholdPercent,
-      accounts: views(s, c.accounts).map((v) => ({
-        id: v.config.id,
-        healthy: v.state.healthy,
-        used_requests: v.used,
-        max_requests: v.config.maxRequests,
-        remaining_percent: v.remainingPercent,
-        // Where remaining_percent comes from: the CLI's real quota (ChatGPT plans) or our request window.
-        quota_source: v.quotaSource,
-        quota: v.state.quota
-          ? { primary_used_percent: v.state.quota.primary_used_percent, secondary_used_percent: v.state.quota.secondary_used_percent, resets_at: v.state.quota.resets_at_ms === null ? null : rfc3339(new Date(v.state.quota.resets_at_ms)), read_at: rfc3339(new Date(v.state.quota.read_at_ms)) }
-          : null,
-        cooldown_until: v.state.cooldown_until_ms === null ? null : rfc3339(new Date(v.state.cooldown_until_ms)),
-        model: v.config.model ?? null,
-        api_key_env: v.config.apiKeyEnv ?? null,
-        codex_home: accountHome(this.settings, v.config),
-        last_error: v.state.last_error === null ? null : redactSecrets(v.state.last_error),
-        last_error_kind: v.state.last_error_kind,
-        fix: v.state.healthy ? null : loginCommand(v.config.id),
-        last_healthcheck_at: v.state.last_healthcheck_at,
-      })),
-    };
-    return out;
+    return statusView(this.settings, s);
   }
 
   /** Health checks: every account when forced, else those not checked within the interval. */
