@@ -122,6 +122,15 @@ test('serve has no codex drainer when the provider is not codex and no queue exi
   try {
     assert.equal(app.codex, undefined);
     assert.equal((await buildServeComponents(app)).some((c) => c.name === 'codex-drainer'), false);
+    // Nor does its Pulse schedule a codex job (issue 13 #16: serve spawns no codex at all).
+    const { openWiredPulse } = await import('../src/core/pulse-wiring.js');
+    const pulse = await openWiredPulse({ settings: app.settings, app: async () => app, telemetry: app.runtime.telemetry });
+    const jobs = JSON.stringify(pulse.view().jobs);
+    assert.doesNotMatch(jobs, /codex/);
+    // Configured accounts are codex work even with another provider: the jobs come back.
+    const withAccounts = settingsFromEnv(cleanEnv(dir, { RUSTY_PINCH_CODEX_ACCOUNTS: 'a1||5' }), dir);
+    const p2 = await openWiredPulse({ settings: withAccounts, app: async () => app, telemetry: app.runtime.telemetry });
+    assert.match(JSON.stringify(p2.view().jobs), /codex-healthcheck/);
   } finally {
     await app.close();
     cleanup();
