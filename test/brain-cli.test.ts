@@ -81,7 +81,9 @@ test('generate: executed shape, default purpose, errors exit 1; a drain-one fail
     assert.equal(missing.code, 2);
     // Queue one (account logged out), check its default purpose, then let its run fail.
     fake(dir, 'a1', { mode: 'not-logged-in' });
-    await runCli(['codex', 'healthcheck'], { env });
+    const down = await runCli(['codex', 'healthcheck'], { env });
+    assert.equal(down.code, 1, 'no healthy account: exit 1');
+    assert.equal(JSON.parse(down.stdout).checks[0].healthy, false);
     assert.equal(JSON.parse((await runCli(['codex', 'generate', '--prompt', 'later'], { env })).stdout).status, 'queued');
     const state = JSON.parse(readFileSync(join(dir, 'workspace', 'codex', 'state.json'), 'utf8'));
     assert.equal(state.queue[0].purpose, 'general');

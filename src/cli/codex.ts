@@ -25,8 +25,15 @@ export function registerCodexCommands(program: Command): void {
 
   codex
     .command('healthcheck')
-    .description('check every account now (CLI answers, account logged in)')
-    .action(action(() => withPool((pool) => pool.healthcheck(true))));
+    .description('check every account now (CLI answers, account logged in, real quota); exit 1 when none is healthy')
+    .action(
+      action(async () => {
+        const out = await withPool((pool) => pool.healthcheck(true));
+        // No healthy account is a failure (exit 1), so scripts and monitors can rely on it.
+        const checks = (out.json as { checks: Array<{ healthy: boolean }> }).checks;
+        return { ...out, exitCode: checks.length > 0 && !checks.some((c) => c.healthy) ? 1 : 0 };
+      }),
+    );
 
   codex
     .command('generate')
