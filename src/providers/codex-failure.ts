@@ -2,8 +2,10 @@
 // failure and only its message text tells them apart (checked on @openai/codex 0.171, pinned by
 // test/real-codex.test.ts), so the texts are matched here and nowhere else.
 import { redactSecrets } from '../kernel/index.js';
-import type { CodexRunResult } from './codex-runner.js';
 import { jsonFailure, stripControl } from './codex-output.js';
+
+/** What a finished run looks like here (structurally codex-runner's CodexRunResult; no import cycle). */
+type CodexRunResult = { exitCode: number | null; stdout: string; stderr: string; timedOut: boolean };
 
 /**
  * auth: the account cannot authenticate (401, not logged in) → unhealthy until logged in again.
