@@ -127,6 +127,11 @@ test('ChatGPT auth material seeds one home only; a second account is refused wit
     writeFileSync(join(bad.codex.homeRoot, 'one', 'fake-codex.json'), JSON.stringify({ require_auth: true }));
     const b = await openCodexPool(bad).healthcheck(true);
     assert.match(b.checks[0]!.message!, /ChatGPT auth material is not readable JSON/);
+    for (const garbage of ['null', '[1,2]', '"text"', '']) {
+      writeFileSync(authFile, garbage);
+      const g = await openCodexPool(bad).healthcheck(true);
+      assert.match(g.checks[0]!.message!, /ChatGPT auth material is not readable JSON/, garbage);
+    }
   } finally {
     cleanup();
   }

@@ -56,11 +56,15 @@ export function seedChatgptAuth(settings: Settings, account: CodexAccountConfig)
       material = Buffer.from(c.chatgptAuthJsonB64, 'base64').toString('utf8');
       from = 'RUSTY_PINCH_CODEX_CHATGPT_AUTH_JSON_B64';
     } else return { ok: false, message: null };
-    JSON.parse(material);
+    const parsed: unknown = JSON.parse(material);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected a JSON object (a Codex auth.json)');
   } catch (err) {
     return { ok: false, message: `ChatGPT auth material is not readable JSON: ${errorChain(err)}` };
   }
-  registerSecrets([material]);
+  // The whole file and every token in it are secrets (redacted wherever text leaves the process).
+  const tokens = (JSON.parse(material) as { tokens?: unknown }).tokens;
+  const tokenValues = tokens && typeof tokens === 'object' ? Object.values(tokens as Record<string, unknown>) : [];
+  registerSecrets([material, ...tokenValues.filter((v): v is string => typeof v === 'string' && v.length >= 16)]);
   const fingerprint = createHash('sha256').update(material.trim()).digest('hex');
   const registry = join(c.homeRoot, '.auth-seeds.json');
   const read = readJsonFile(registry, 'codex auth seeds', (v) => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, string>) : {}));
