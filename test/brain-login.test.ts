@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { settingsFromEnv, type Settings } from '../src/config/index.js';
-import { loginAccount, openCodexPool } from '../src/brain/index.js';
+import { deviceLoginsSettled, loginAccount, openCodexPool } from '../src/brain/index.js';
 import { classifyCodexText, usageLimitResetAt } from '../src/providers/index.js';
 import { quotaFromRollout } from '../src/brain/quota.js';
 import { setEventSink } from '../src/observe/index.js';
@@ -151,9 +151,14 @@ test('device auth: the URL and code reach the operator; the home is logged in af
     mkdirSync(join(again.codex.homeRoot, 'dev'), { recursive: true });
     writeFileSync(join(again.codex.homeRoot, 'dev', 'fake-codex.json'), JSON.stringify({ mode: 'device-auth', require_auth: true }));
     const notified: string[] = [];
-    const h = await openCodexPool(again, { onDeviceCode: (_id, url, code) => void notified.push(`${url} ${code}`) }).healthcheck(true);
-    assert.equal(h.checks[0]!.healthy, true);
+    const pool = openCodexPool(again, { onDeviceCode: (_id, url, code) => void notified.push(`${url} ${code}`) });
+    // The login runs in the background: this check (a chat turn may be waiting on it) returns at once.
+    const h = await pool.healthcheck(true);
+    assert.equal(h.checks[0]!.healthy, false);
+    assert.match(h.checks[0]!.message!, /waiting for the ChatGPT device login/);
+    await deviceLoginsSettled();
     assert.deepEqual(notified, ['https://auth.example.test/codex/device ABCD-EFGHJ']);
+    assert.equal((await pool.healthcheck(true)).checks[0]!.healthy, true);
   } finally {
     cleanup();
   }

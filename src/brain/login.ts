@@ -105,17 +105,40 @@ export async function autoLogin(settings: Settings, account: CodexAccountConfig,
   if (seeded.ok) return { ok: true, message: null };
   if (seeded.message) return seeded;
   if (c.chatgptDeviceAuth && hooks.onDeviceCode) {
-    const r = await deviceLogin(settings, account, env, hooks.onDeviceCode);
-    return { ok: r.exitCode === 0, message: r.exitCode === 0 ? null : r.message };
+    // The operator may take minutes: the login runs in the background (one per home) and the
+    // account counts as logged out until it has finished; a later check then finds it logged in.
+    const home = accountHome(settings, account);
+    if (!pendingDevice.has(home)) {
+      const run = deviceLogin(settings, account, env, hooks.onDeviceCode, (stop) => pendingStops.set(home, stop)).finally(() => {
+        pendingDevice.delete(home);
+        pendingStops.delete(home);
+      });
+      pendingDevice.set(home, run);
+    }
+    return { ok: false, message: 'waiting for the ChatGPT device login (its URL and code were shown to the operator)' };
   }
   return { ok: false, message: `not logged in: log in with ChatGPT (${loginCommand(account.id)} --device-auth), or set RUSTY_PINCH_CODEX_CHATGPT_AUTH_FILE` };
+}
+
+/** Device logins running in the background, by home (at most one each). */
+const pendingDevice = new Map<string, Promise<unknown>>();
+const pendingStops = new Map<string, () => void>();
+
+/** Settles when every background device login has ended (tests; serve's stop). */
+export async function deviceLoginsSettled(): Promise<void> {
+  await Promise.all([...pendingDevice.values()].map((p) => p.catch(() => undefined)));
+}
+
+/** Stops background device logins (serve is stopping). */
+export function stopDeviceLogins(): void {
+  for (const stop of pendingStops.values()) stop();
 }
 
 /**
  * `codex login --device-auth`: the CLI prints a URL and a one-time code and polls until the
  * operator approves. The URL and code are handed to `show` as soon as they appear.
  */
-export function deviceLogin(settings: Settings, account: CodexAccountConfig, env: Record<string, string>, show: NonNullable<LoginHooks['onDeviceCode']>): Promise<{ exitCode: number | null; message: string | null }> {
+export function deviceLogin(settings: Settings, account: CodexAccountConfig, env: Record<string, string>, show: NonNullable<LoginHooks['onDeviceCode']>, onStart?: (stop: () => void) => void): Promise<{ exitCode: number | null; message: string | null }> {
   const timeoutMs = settings.codex.loginTimeoutSecs * 1000;
   return new Promise((resolve) => {
     let text = '';
@@ -129,6 +152,7 @@ export function deviceLogin(settings: Settings, account: CodexAccountConfig, env
       }
     };
     const timer = setTimeout(kill, timeoutMs);
+    onStart?.(kill);
     const onData = (d: Buffer): void => {
       // eslint-disable-next-line no-control-regex
       text += d.toString('utf8').replace(/\u001b\[[0-9;]*m/g, '');

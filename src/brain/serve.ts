@@ -8,6 +8,7 @@ import { CodexPool } from './pool.js';
 import { CodexDrainer } from './drainer.js';
 import { StateFile } from './state.js';
 import type { TaskDoneHook } from './deliver.js';
+import { stopDeviceLogins } from './login.js';
 
 /** Routes a queued chat task's answer (or friendly failure) to `complete` (runtime.completeDeferred). */
 export function deferredReplyHook(complete: (reply: DeferredReply) => void | Promise<void>): TaskDoneHook {
@@ -47,6 +48,7 @@ export function codexServeComponent(settings: Settings, pool: CodexPool | undefi
       drainer.start();
     },
     async stop() {
+      stopDeviceLogins();
       await drainer?.stop();
     },
   };
