@@ -211,10 +211,10 @@ test('`codex status` reads the state and spawns nothing; the codex-healthcheck j
     const st = await runCli(['codex', 'status'], { env: settings.env as Record<string, string> });
     assert.equal(st.code, 0, st.stderr);
     assert.equal(existsSync(log), false, 'status started no codex process');
-    const { pulseCallbacks } = await import('../src/core/pulse-wiring.js');
-    const { Telemetry } = await import('../src/store/index.js');
+    const { pulseCallbacks } = await import('../src/app/pulse-wiring.js');
+    const { Outbox, Telemetry } = await import('../src/store/index.js');
     const pool = openCodexPool(settings);
-    const cb = pulseCallbacks({ settings, app: () => Promise.reject(new Error('unused')), telemetry: new Telemetry(settings.telemetryFile), codex: async () => pool });
+    const cb = pulseCallbacks({ settings, door: () => Promise.reject(new Error('unused')), telemetry: new Telemetry(settings.telemetryFile), outbox: new Outbox(settings.workspace), codex: async () => pool });
     await assert.rejects(cb.codexHealthcheck!(), /no healthy codex account: a1: .*not logged in.*; a2: /i);
     fake(settings, 'a2', {});
     assert.equal(await cb.codexHealthcheck!(), 'codex health checks executed: 2 (1 healthy)');

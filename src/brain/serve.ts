@@ -1,7 +1,7 @@
-// The pool's part in `serve`: a component (structurally a core ServeComponent) running the
-// drainer, and the hook that turns a finished queued task into a deferred chat reply.
+// The pool's part in `serve`: the one component that drains the Codex queue (a kernel
+// Component), and the hook that turns a finished queued task into a late answer at the door.
 import { existsSync } from 'node:fs';
-import type { DeferredReply } from '../kernel/index.js';
+import type { Component, DeferredReply } from '../kernel/index.js';
 import { codexInUse, type Settings } from '../config/index.js';
 import type { Telemetry } from '../store/index.js';
 import { CodexPool } from './pool.js';
@@ -9,8 +9,9 @@ import { CodexDrainer } from './drainer.js';
 import { StateFile } from './state.js';
 import type { TaskDoneHook } from './deliver.js';
 import { stopDeviceLogins } from './login.js';
+import type { LoginHooks } from './run-types.js';
 
-/** Routes a queued chat task's answer (or friendly failure) to `complete` (runtime.completeDeferred). */
+/** Routes a queued chat task's answer (or friendly failure) to `complete` (the door's completeDeferred). */
 export function deferredReplyHook(complete: (reply: DeferredReply) => void | Promise<void>): TaskDoneHook {
   return async (task, result) => {
     if (!task.sessionId) return;
@@ -18,17 +19,16 @@ export function deferredReplyHook(complete: (reply: DeferredReply) => void | Pro
   };
 }
 
-export interface CodexServeComponent {
-  name: string;
-  start(ctx: { notify(target: string, text: string): Promise<void> }): Promise<void>;
-  stop(): Promise<void>;
+/** The serve drainer component; `kick()` wakes it (Pulse's drain job asks it instead of draining itself). */
+export interface CodexServeComponent extends Component {
+  kick(): void;
 }
 
 /**
  * The drainer for `serve`, or undefined when there is nothing to serve: Codex disabled, or no
  * pool wired (provider is not codex) and no queue state in the workspace.
  */
-export function codexServeComponent(settings: Settings, pool: CodexPool | undefined, deps: { onTaskDone: TaskDoneHook; telemetry?: Telemetry; pollMs?: number }): CodexServeComponent | undefined {
+export function codexServeComponent(settings: Settings, pool: CodexPool | undefined, deps: { onTaskDone: TaskDoneHook; telemetry?: Telemetry; pollMs?: number; onDeviceCode?: LoginHooks['onDeviceCode'] }): CodexServeComponent | undefined {
   if (!settings.codex.enabled) return undefined;
   // No codex work here (provider not codex, no accounts) and nothing queued: spawn nothing.
   if (!pool && !codexInUse(settings.provider, settings.codex) && !existsSync(new StateFile(settings.workspace).path)) return undefined;
@@ -36,17 +36,14 @@ export function codexServeComponent(settings: Settings, pool: CodexPool | undefi
   let drainer: CodexDrainer | undefined;
   return {
     name: 'codex-drainer',
-    async start(ctx) {
-      // A configured account that needs a ChatGPT device login: its URL and code go to the
-      // operator (the `codex_device_auth` event on the terminal, and every Pulse notify target).
-      const targets = settings.pulse.notify;
-      p.setDeviceCodeHandler(async (id, url, code) => {
-        const text = `Codex account '${id}' needs a login: open ${url} and enter the code ${code} (valid 15 minutes).`;
-        await Promise.all(targets.map((t) => ctx.notify(t, text).catch(() => undefined)));
-      });
-      drainer = new CodexDrainer(p, { deliver: (e) => ctx.notify(`${e.channel}:${e.chat_id}`, e.text), pollMs: deps.pollMs });
+    async start() {
+      // A configured account that needs a ChatGPT device login: its URL and code go to the operator.
+      if (deps.onDeviceCode) p.setDeviceCodeHandler(deps.onDeviceCode);
+      drainer = new CodexDrainer(p, { pollMs: deps.pollMs });
       drainer.start();
     },
+    ready: () => drainer !== undefined,
+    kick: () => drainer?.kick(),
     async stop() {
       stopDeviceLogins();
       await drainer?.stop();
