@@ -9,7 +9,8 @@
 //                   | fail-exec (`--version` and `login status` answer; `exec` fails like `fail`)
 //                   | unauthorized (exec fails like a real 401) | usage-limit (exec fails like a real
 //                     ChatGPT usage limit) | old-cli (exec refuses `--json` as the real CLI's clap does)
-//                   | device-auth (`login --device-auth` prints a URL and code, then succeeds)
+//                   | device-auth (`login --device-auth` prints a URL and code, then succeeds;
+//                     device-auth-wait: waits forever; other modes: the code expires at once, exit 1)
 //   Like the real CLI: with `--json` in argv, exec prints JSONL events on stdout (failures as
 //   `error` + `turn.failed` events); `login --with-api-key` reads the key from stdin into
 //   `$CODEX_HOME/auth.json`; with FAKE_CODEX_REQUIRE_AUTH (file: require_auth) `login status`
@@ -134,8 +135,12 @@ if (argv[0] === '--version') {
 } else if (argv[0] === 'login' && argv[1] === '--device-auth') {
   log({ argv, pid: process.pid, codex_home: process.env.CODEX_HOME ?? null });
   process.stdout.write('Follow these steps to sign in with ChatGPT using device code authorization:\n1. Open this link in your browser\n   https://auth.example.test/codex/device\n2. Enter this one-time code (expires in 15 minutes)\n   ABCD-EFGHJ\n');
-  if (mode !== 'device-auth') setInterval(() => {}, 1000);
-  else setTimeout(() => writeFileSync(authFile, JSON.stringify({ auth_mode: 'chatgpt', tokens: { refresh_token: 'rt-fake' } })), 50);
+  if (mode === 'device-auth') setTimeout(() => writeFileSync(authFile, JSON.stringify({ auth_mode: 'chatgpt', tokens: { refresh_token: 'rt-fake' } })), 50);
+  else if (mode === 'device-auth-wait') setInterval(() => {}, 1000); // nobody approves: only a timeout ends it
+  else {
+    process.stderr.write('Error logging in with device code: device code expired\n');
+    process.exit(1);
+  }
 } else {
   const stdin = process.stdin.isTTY ? '' : readStdin();
   const promptArg = argv.length && !argv[argv.length - 1].startsWith('-') && argv[argv.length - 1] !== 'exec' ? argv[argv.length - 1] : '';
