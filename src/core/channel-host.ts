@@ -20,9 +20,14 @@ export function runtimeTurnHandler(runtime: Runtime): TurnHandler {
 }
 
 /** Who may talk on `channel`, from its allowlist and DM policy; pairings live under the data dir. */
-export function channelAccess(settings: Settings, channel: ChannelName, store = new PairingStore(settings.dataDir)): AccessControl {
+export function channelAccess(settings: Settings, channel: ChannelName, store = new PairingStore(settings.dataDir), onPairingFull?: (text: string) => void): AccessControl {
   const c = settings.channels[channel];
-  return new AccessControl({ channel, policy: c.dmPolicy, allowFrom: c.allowFrom, store });
+  return new AccessControl({ channel, policy: c.dmPolicy, allowFrom: c.allowFrom, store, ...(onPairingFull ? { onPairingFull } : {}) });
+}
+
+/** Chat ids of this channel among the operator's notification targets (RUSTY_PINCH_PULSE_NOTIFY). */
+function operatorChats(settings: Settings, channel: ChannelName): string[] {
+  return settings.pulse.notify.filter((t) => t.startsWith(`${channel}:`) && t.length > channel.length + 1).map((t) => t.slice(channel.length + 1));
 }
 
 /** Fails fast, with the original's messages, when a channel is disabled or lacks credentials. */
@@ -91,9 +96,12 @@ export interface HostedChannel {
 export function hostChannel(app: App, adapter: ChannelAdapter, options: { maxMessages?: number; drainMs?: number } = {}): HostedChannel {
   const channel = adapter.name as ChannelName;
   const settings = app.settings;
-  const runner = new ChannelRunner({
+  const tellOperator = (text: string): void => {
+    for (const chatId of operatorChats(settings, channel)) runner.deliver(chatId, text).catch(() => undefined);
+  };
+  const runner: ChannelRunner = new ChannelRunner({
     adapter,
-    access: channelAccess(settings, channel),
+    access: channelAccess(settings, channel, undefined, tellOperator),
     handle: runtimeTurnHandler(app.runtime),
     maxMessages: options.maxMessages,
     concurrency: settings.maxConcurrentTurns,
