@@ -3,5 +3,5 @@ export { writeFileAtomic, writeJsonAtomic, readJsonFile, type JsonReadResult } f
 export { withFileLock, type LockOptions } from './lock.js';
 export { appendJsonLine, appendLines, readLastLines, countLines } from './jsonl.js';
 export { SessionStore, type SessionRecord } from './session-store.js';
-export { validateSessionId, sanitizeSessionId, MAX_SESSION_ID_CHARS } from './session-id.js';
+export { validateSessionId, sanitizeSessionId, legacySessionFileName, MAX_SESSION_ID_CHARS } from './session-id.js';
 export { Telemetry, emptySnapshot, decodeSnapshot, type TelemetrySnapshot, type SectionName } from './telemetry.js';
