@@ -3,6 +3,7 @@
 import { HTTP_PROVIDERS, PROVIDERS, keyVariables } from './core-settings.js';
 import { checkWritableDir, findExecutable, runProbe } from './probe.js';
 import type { Settings } from './settings.js';
+import { redactSecrets } from '../kernel/index.js';
 
 export interface DoctorCheck {
   level: 'warning' | 'error';
@@ -31,6 +32,7 @@ export async function runDoctor(s: Settings, options: { codexProbeTimeoutMs?: nu
   if (HTTP_PROVIDERS.includes(s.provider)) {
     if (!s.apiKey) error(`Provider '${s.provider}' requires API key but none was found`, `Set one of: ${keyVariables(s.provider).join(', ')}.`);
     if (!s.apiBase) error(`Provider '${s.provider}' requires API base but none was found`, 'Set RUSTY_PINCH_API_BASE (e.g. http://127.0.0.1:8000/v1).');
+    else if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(s.apiBase)) error(`${s.apiBaseFrom ?? 'the API base'} carries credentials (user:password@), which requests cannot use`, 'Remove them from the URL and put the key in RUSTY_PINCH_API_KEY.');
   }
   if (s.requestTimeoutSecs === 0) warn('RUSTY_PINCH_REQUEST_TIMEOUT_SECS should be > 0');
   if (s.retryMaxBackoffMs < s.retryBackoffMs) warn('RUSTY_PINCH_RETRY_MAX_BACKOFF_MS should be >= RUSTY_PINCH_RETRY_BACKOFF_MS');
@@ -99,13 +101,16 @@ export async function runDoctor(s: Settings, options: { codexProbeTimeoutMs?: nu
 /** The human-readable report (the original's `key: value` lines, then status and findings). */
 export function formatDoctor(r: DoctorReport): string {
   const lines = ['Rusty Pinch Doctor', ...r.fields.map(([k, v]) => `${k}: ${v}`), `status: ${r.status}`];
+  // Every value shown is redacted (e.g. a password in an API base URL).
   for (const c of r.checks) {
     lines.push(`- ${c.level === 'error' ? 'error: ' : ''}${c.message}`);
     if (c.hint) lines.push(`  hint: ${c.hint}`);
   }
-  return lines.join('\n');
+  return redactSecrets(lines.join('\n'));
 }
 
 export function doctorJson(r: DoctorReport): Record<string, unknown> {
-  return { status: r.status, ...Object.fromEntries(r.fields), checks: r.checks };
+  const clean = <T>(v: T): T => (typeof v === 'string' ? (redactSecrets(v) as T) : v);
+  const checks = r.checks.map((c) => ({ ...c, message: clean(c.message), ...(c.hint ? { hint: clean(c.hint) } : {}) }));
+  return { status: r.status, ...Object.fromEntries(r.fields.map(([k, v]) => [k, clean(v)])), checks };
 }
