@@ -37,6 +37,7 @@ export async function runDoctor(s: Settings, options: { codexProbeTimeoutMs?: nu
   if (s.requestTimeoutSecs === 0) warn('RUSTY_PINCH_REQUEST_TIMEOUT_SECS should be > 0');
   if (s.retryMaxBackoffMs < s.retryBackoffMs) warn('RUSTY_PINCH_RETRY_MAX_BACKOFF_MS should be >= RUSTY_PINCH_RETRY_BACKOFF_MS');
 
+  if (s.ops.error) error(s.ops.error, 'serve will not start until it is fixed.');
   const tg = s.channels.telegram;
   if (tg.enabled && !tg.token) error('Telegram channel enabled but RUSTY_PINCH_CHANNELS_TELEGRAM_TOKEN is missing');
   const wa = s.channels.whatsapp;
