@@ -105,6 +105,7 @@ export function hostChannel(app: App, adapter: ChannelAdapter, options: { maxMes
     handle: runtimeTurnHandler(app.runtime),
     maxMessages: options.maxMessages,
     concurrency: settings.maxConcurrentTurns,
+    maxMessageBytes: settings.maxMessageBytes,
     drainMs: options.drainMs ?? (channel === 'telegram' ? settings.channels.telegram.drainSecs * 1000 : undefined),
   });
   const off = app.runtime.onDeferredReply((reply) => {

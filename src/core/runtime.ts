@@ -1,7 +1,8 @@
 // Runtime.handle(): the one turn pipeline every entry point uses. Per-session order, bounded
 // cross-session concurrency, user message persisted before the provider is called, exactly one
 // `event=turn` line and one telemetry record per turn.
-import { AppError, TurnError, ValidationError, errorChain, KeyedQueue } from '../kernel/index.js';
+import { AppError, MessageTooLargeError, TurnError, ValidationError, errorChain, KeyedQueue, oversize } from '../kernel/index.js';
+import { boundHistoryBytes } from './history-budget.js';
 import { nextRequestId } from './ids.js';
 import { rfc3339Now } from '../kernel/index.js';
 import { MessageBus } from './bus.js';
@@ -61,6 +62,11 @@ export class Runtime {
       validateSessionId(msg.sessionId);
     } catch (err) {
       return Promise.resolve(this.fail(requestId, msg.sessionId, 'provider', err, { attempts: null, latency_ms: null, user_chars: codePoints(msg.text) }));
+    }
+    // Refused before anything is stored (every door: channels, run, repl).
+    const bytes = oversize(msg.text, this.settings.maxMessageBytes);
+    if (bytes !== undefined) {
+      return Promise.resolve(this.fail(requestId, msg.sessionId, 'provider', new MessageTooLargeError(bytes, this.settings.maxMessageBytes), { attempts: null, latency_ms: null, user_chars: codePoints(msg.text) }));
     }
     return this.queue.run(msg.sessionId, () => this.turn(requestId, msg));
   }
@@ -226,7 +232,7 @@ export class Runtime {
   }
 
   /**
-   * The last `historyWindow` plain messages. Tool exchange records stay in the log but are not
+   * The last `historyWindow` plain messages, at most `historyMaxBytes` of them. Tool exchange records stay in the log but are not
    * replayed, so when some are in the way a larger tail is read (rarely needed).
    */
   private historyWindow(sessionId: string): SessionRecord[] {
@@ -236,7 +242,7 @@ export class Runtime {
     for (;;) {
       const raw = this.sessions.tail(sessionId, read);
       const plain = replayableRecords(raw);
-      if (plain.length >= want || raw.length < read || read >= want * 8) return plain.slice(-want);
+      if (plain.length >= want || raw.length < read || read >= want * 8) return boundHistoryBytes(plain.slice(-want), this.settings.historyMaxBytes);
       read *= 2;
     }
   }

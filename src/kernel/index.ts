@@ -6,3 +6,4 @@ export { rfc3339, rfc3339Now, sleep } from './time.js';
 export { KeyedQueue } from './keyed-queue.js';
 export { sortKeysDeep } from './json.js';
 export type * from './types.js';
+export { DEFAULT_MAX_MESSAGE_BYTES, MessageTooLargeError, oversize, tooLongReply } from './message-size.js';
