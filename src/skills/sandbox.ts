@@ -5,7 +5,7 @@ import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule }
 import { discardSkillEngine, getSkillEngine, isEngineFault } from './engine.js';
 import { describeGuestError, type GuestErrorInfo } from './guest-errors.js';
 import { installHost, type RunState } from './host-bindings.js';
-import type { HttpResult } from './host-http.js';
+import { httpAbortController, type HttpResult } from './host-http.js';
 
 export interface SandboxLimits {
   memoryBytes: number;
@@ -79,7 +79,7 @@ export async function compileInSandbox(source: string, filename: string): Promis
 export async function runInSandbox(input: SandboxInput): Promise<string> {
   const mod = await getSkillEngine();
   const { limits } = input;
-  const abort = new AbortController();
+  const abort = httpAbortController();
   const state: RunState = {
     deadline: Date.now() + limits.timeoutMs,
     budget: undefined,

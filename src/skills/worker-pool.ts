@@ -4,7 +4,7 @@
 // (HTTP, logging) stay in the main thread: the worker asks for them by message.
 // This file is both the pool (main thread) and the worker's entry (it loads itself).
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import type { HttpResult } from './host-http.js';
+import { httpAbortController, type HttpResult } from './host-http.js';
 import type { SandboxHost, SandboxLimits, SkillErrorKind } from './sandbox.js';
 
 type ToWorker =
@@ -96,7 +96,7 @@ export class SkillWorkerPool {
         id,
         slot,
         host,
-        abort: new AbortController(),
+        abort: httpAbortController(),
         timeoutMs,
         resolve,
         reject,
@@ -213,8 +213,13 @@ async function serveWorker(): Promise<void> {
           new Promise<HttpResult>((resolve, reject) => {
             const callId = nextCall++;
             const key = `${m.id}:${callId}`;
-            calls.set(key, { resolve, reject });
-            signal.addEventListener('abort', () => calls.delete(key), { once: true });
+            const onAbort = (): void => void calls.delete(key);
+            // The listener goes when the call settles: a run's calls must not pile up on it.
+            calls.set(key, {
+              resolve: (r) => (signal.removeEventListener('abort', onAbort), resolve(r)),
+              reject: (e) => (signal.removeEventListener('abort', onAbort), reject(e)),
+            });
+            signal.addEventListener('abort', onAbort, { once: true });
             port.postMessage({ t: 'http', id: m.id, callId, method, url, body });
           }),
       };
