@@ -69,6 +69,7 @@ test('1,100 idle sockets on the ops port: /healthz still answers and serve keeps
         const c = connect(port, '127.0.0.1', () => resolve(c));
         c.on('error', () => resolve(c));
       });
+      s.resume(); // read what the server sends, so its close is seen
       s.once('close', () => closed++);
       sockets.push(s);
     }

@@ -127,6 +127,7 @@ import { hostAllowed } from '../src/observe/ops-server.js';
 function openIdle(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const s = connect(port, '127.0.0.1', () => resolve(s));
+    s.resume(); // read what the server sends (e.g. a 408), so its close is seen
     s.on('error', () => undefined);
     s.once('error', reject);
   });

@@ -23,7 +23,7 @@ export interface OpsServerOptions {
   metrics?: () => Promise<{ contentType: string; body: string }>;
   /** Open connections at most (default 64); beyond it the oldest idle one is closed. */
   maxConnections?: number;
-  /** Deadlines in ms (defaults: headers 5 s, request 10 s, keep-alive 5 s, idle socket 15 s). */
+  /** Deadlines in ms (defaults: headers 5 s, request 10 s, keep-alive 5 s; a connection serving no request for idle 15 s is closed). */
   timeouts?: { headersMs?: number; requestMs?: number; keepAliveMs?: number; idleMs?: number };
 }
 
@@ -88,7 +88,10 @@ export function startOpsServer(opts: OpsServerOptions): Promise<OpsServer> {
   // Node checks header/request deadlines on this interval (default 30 s: far too lax).
   const server = createServer({ connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersMs / 2))), requireHostHeader: false }, (req, res) => {
     busy.add(req.socket);
-    res.on('close', () => busy.delete(req.socket));
+    res.on('close', () => {
+      busy.delete(req.socket);
+      idleSince.set(req.socket, Date.now());
+    });
     route(opts, req, res).catch((err) => {
       if (!res.headersSent) reply(res, 500, 'text/plain; charset=utf-8', `internal error: ${(err as Error)?.message ?? err}\n`, false);
       else res.destroy();
@@ -97,11 +100,20 @@ export function startOpsServer(opts: OpsServerOptions): Promise<OpsServer> {
   server.keepAliveTimeout = t.keepAliveMs ?? 5000;
   server.headersTimeout = headersMs;
   server.requestTimeout = t.requestMs ?? 10_000;
-  // A socket with no traffic at all is closed (no 'timeout' listener → destroyed).
-  server.timeout = t.idleMs ?? 15_000;
   const max = Math.max(1, opts.maxConnections ?? 64);
   const open = new Set<Socket>(); // insertion order = age
   const busy = new Set<Socket>();
+  const idleSince = new Map<Socket, number>();
+  // Node's per-phase deadlines (headers, request, keep-alive) are checked on an interval and
+  // differ by phase; one sweep also closes any connection that has served no request for idleMs,
+  // whatever phase it is stuck in.
+  const idleMs = t.idleMs ?? 15_000;
+  const sweep = setInterval(() => {
+    const cutoff = Date.now() - idleMs;
+    for (const s of open) if (!busy.has(s) && (idleSince.get(s) ?? 0) <= cutoff) s.destroy();
+  }, Math.max(50, Math.min(1000, Math.floor(idleMs / 4))));
+  sweep.unref();
+  server.on('close', () => clearInterval(sweep));
   server.on('connection', (socket: Socket) => {
     if (open.size >= max) {
       let victim: Socket | undefined;
@@ -120,9 +132,11 @@ export function startOpsServer(opts: OpsServerOptions): Promise<OpsServer> {
       }
     }
     open.add(socket);
+    idleSince.set(socket, Date.now());
     socket.once('close', () => {
       open.delete(socket);
       busy.delete(socket);
+      idleSince.delete(socket);
     });
   });
   return new Promise((resolve, reject) => {
