@@ -208,3 +208,11 @@ test('a full pairing table emits pairing_full and tells the operator once per pe
     cleanup();
   }
 });
+
+test('doctor warns about @username allowlist entries (usernames can be re-claimed)', async () => {
+  const { settingsFromEnv, runDoctor } = await import('../src/config/index.js');
+  const { dir, cleanup } = tempDir();
+  const s = settingsFromEnv({ RUSTY_PINCH_DATA_DIR: join(dir, 'data'), RUSTY_PINCH_WORKSPACE: join(dir, 'ws'), RUSTY_PINCH_PROVIDER: 'local', RUSTY_PINCH_OPS_ADDR: 'off', RUSTY_PINCH_CHANNELS_TELEGRAM_ENABLED: 'true', RUSTY_PINCH_CHANNELS_TELEGRAM_TOKEN: '123456:abcdefghijklmnopqrstuvwxyz0123456789', RUSTY_PINCH_CHANNELS_TELEGRAM_ALLOW_FROM: '42,@alice' }, '/tmp');
+  const r = await runDoctor(s).finally(cleanup);
+  assert.ok(r.checks.some((c) => c.level === 'warning' && /usernames \(@alice\)/.test(c.message)), JSON.stringify(r.checks));
+});

@@ -43,6 +43,8 @@ export async function runDoctor(s: Settings, options: { codexProbeTimeoutMs?: nu
   const wa = s.channels.whatsapp;
   if (wa.enabled && !wa.bridgeUrl) error('WhatsApp channel enabled but RUSTY_PINCH_CHANNELS_WHATSAPP_BRIDGE_URL is missing');
   if (wa.enabled && wa.bridgeUrl && !/^wss?:\/\//i.test(wa.bridgeUrl)) error(`RUSTY_PINCH_CHANNELS_WHATSAPP_BRIDGE_URL must start with ws:// or wss:// (got '${wa.bridgeUrl.slice(0, 60)}')`);
+  const usernames = tg.allowFrom.filter((e) => e.trim().startsWith('@'));
+  if (tg.enabled && usernames.length) warn(`RUSTY_PINCH_CHANNELS_TELEGRAM_ALLOW_FROM names usernames (${usernames.slice(0, 3).join(', ')}): Telegram releases usernames and anyone may claim one later`, 'List numeric user ids instead (the bot logs them in channel_access events).');
   if (tg.enabled && tg.dmPolicy === 'open') warn('Telegram DM policy is open: anyone who finds the bot can use it');
   if (wa.enabled && wa.dmPolicy === 'open') warn('WhatsApp DM policy is open: anyone can use the assistant');
 
