@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createApp } from '../src/core/index.js';
+import { createApp } from '../src/app/index.js';
 import { boundHistoryBytes } from '../src/core/history-budget.js';
 import { settingsFromEnv } from '../src/config/index.js';
 import { setEventSink } from '../src/observe/index.js';
@@ -54,9 +54,9 @@ test('runtime: a 10 MB message is refused before anything is stored; history sen
       assert.equal(r.status, 'error');
       assert.match(r.error ?? '', /message is too long: 10485760 bytes \(the limit is 32768 bytes/);
       assert.equal(provider.seen.length, 0);
-      assert.equal(app.runtime.sessions.count('s'), 0, 'nothing stored');
+      assert.equal(app.sessions.count('s'), 0, 'nothing stored');
       // Earlier giant messages (stored before the limit existed) are not re-sent whole.
-      for (let i = 0; i < 5; i++) await app.runtime.sessions.append('s', rec('y'.repeat(200_000)), rec('z'.repeat(100), 'assistant'));
+      for (let i = 0; i < 5; i++) await app.sessions.append('s', rec('y'.repeat(200_000)), rec('z'.repeat(100), 'assistant'));
       await app.runtime.handle({ sessionId: 's', text: 'hello' });
       const sent = provider.seen[0]!.messages.slice(1, -1);
       const bytes = sent.reduce((n, m) => n + Buffer.byteLength(m.content), 0);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkSkillUrl, parseAllowEntry, type Resolver } from '../src/skills/url-policy.js';
+import { checkSkillUrl, parseAllowEntry, type Resolver } from '../src/net/url-policy.js';
 import { getSkillEngine } from '../src/skills/engine.js';
 import { setEventSink } from '../src/observe/index.js';
 import { cleanEnv, runCli, tempDir } from './helpers.js';

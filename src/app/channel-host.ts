@@ -1,18 +1,19 @@
-// Composition for channels: builds the access control, the turn handler over Runtime.handle and
-// the deferred-reply wiring for one adapter, and runs one channel in the foreground
-// (`channels telegram|whatsapp`) with SIGINT/SIGTERM as a graceful stop. `serve` reuses the parts.
+// Composition for channels: builds the access control and the turn handler over the runtime door
+// for one adapter, and runs one channel in the foreground (`channels telegram|whatsapp`) with the
+// outbox drainer for that channel and SIGINT/SIGTERM as a graceful stop. `serve` reuses the parts.
 import { emitEvent } from '../observe/index.js';
 import { AccessControl, ChannelRunner, PairingStore, createTelegramAdapter, createWhatsAppAdapter, type ChannelAdapter, type StopReason, type TurnHandler } from '../channels/index.js';
 import type { Settings } from '../config/index.js';
-import { ConfigError } from '../kernel/index.js';
-import { createApp, type App } from './app.js';
-import type { Runtime } from './runtime.js';
+import { ConfigError, parseTarget } from '../kernel/index.js';
+import { createApp, type App } from './create-app.js';
+import type { TurnDoor } from '../kernel/index.js';
+import { outboxComponent } from './serve-components.js';
 
 export type ChannelName = 'telegram' | 'whatsapp';
 export const CHANNEL_NAMES: readonly ChannelName[] = ['telegram', 'whatsapp'];
 
 /** The runner's turn handler: one Runtime.handle per message, session `<channel>:<chat id>`. */
-export function runtimeTurnHandler(runtime: Runtime): TurnHandler {
+export function runtimeTurnHandler(runtime: TurnDoor): TurnHandler {
   return async (input) => {
     const reply = await runtime.handle({ sessionId: input.sessionId, text: input.text, channel: input.channel, chatId: input.chatId, senderId: input.senderId, signal: input.signal });
     return { status: reply.status, text: reply.text, ...(reply.deferred ? { deferred: true } : {}) };
@@ -23,11 +24,6 @@ export function runtimeTurnHandler(runtime: Runtime): TurnHandler {
 export function channelAccess(settings: Settings, channel: ChannelName, store = new PairingStore(settings.dataDir), onPairingFull?: (text: string) => void): AccessControl {
   const c = settings.channels[channel];
   return new AccessControl({ channel, policy: c.dmPolicy, allowFrom: c.allowFrom, store, ...(onPairingFull ? { onPairingFull } : {}) });
-}
-
-/** Chat ids of this channel among the operator's notification targets (RUSTY_PINCH_PULSE_NOTIFY). */
-function operatorChats(settings: Settings, channel: ChannelName): string[] {
-  return settings.pulse.notify.filter((t) => t.startsWith(`${channel}:`) && t.length > channel.length + 1).map((t) => t.slice(channel.length + 1));
 }
 
 /** Fails fast, with the original's messages, when a channel is disabled or lacks credentials. */
@@ -88,30 +84,32 @@ export function emitChannelStart(settings: Settings, channel: ChannelName, maxMe
 export interface HostedChannel {
   runner: ChannelRunner;
   adapter: ChannelAdapter;
-  /** Unsubscribes from the runtime (deferred replies). */
+  /** Releases what hosting took (nothing today; kept for the supervisor's restart loop). */
   dispose(): void;
 }
 
-/** A runner for `adapter` wired to the app's runtime: turns, deferred replies, access control. */
+/** A runner for `adapter` wired to the app's runtime door and access control. */
 export function hostChannel(app: App, adapter: ChannelAdapter, options: { maxMessages?: number; drainMs?: number } = {}): HostedChannel {
   const channel = adapter.name as ChannelName;
   const settings = app.settings;
+  // A full pairing table is told to every operator target (RUSTY_PINCH_PULSE_NOTIFY) on the one
+  // road out, so it reaches a chat on another channel too and survives a restart.
   const tellOperator = (text: string): void => {
-    for (const chatId of operatorChats(settings, channel)) runner.deliver(chatId, text).catch(() => undefined);
+    for (const target of settings.pulse.notify) {
+      const t = parseTarget(target);
+      if (!t) continue;
+      app.outbox.enqueue({ kind: 'notification', channel: t.channel, chatId: t.chatId, text }).catch((err: unknown) => emitEvent('warning', { message: `pairing_full notification not queued: ${(err as Error)?.message ?? err}`, component: 'pairing' }));
+    }
   };
-  const runner: ChannelRunner = new ChannelRunner({
+  const runner = new ChannelRunner({
     adapter,
     access: channelAccess(settings, channel, undefined, tellOperator),
     handle: runtimeTurnHandler(app.runtime),
     maxMessages: options.maxMessages,
-    concurrency: settings.maxConcurrentTurns,
     maxMessageBytes: settings.maxMessageBytes,
     drainMs: options.drainMs ?? (channel === 'telegram' ? settings.channels.telegram.drainSecs * 1000 : undefined),
   });
-  const off = app.runtime.onDeferredReply((reply) => {
-    if (reply.channel === channel && reply.chatId) void runner.deliver(reply.chatId, reply.text);
-  });
-  return { runner, adapter, dispose: off };
+  return { runner, adapter, dispose: () => undefined };
 }
 
 /** SIGINT/SIGTERM → `channel_signal` and `onSignal`; a second signal also aborts turns. */
@@ -145,14 +143,18 @@ export async function runChannelForeground(channel: ChannelName, options: Foregr
     checkChannelSettings(app.settings, channel);
     const adapter = await createChannelAdapter(app.settings, channel);
     const hosted = hostChannel(app, adapter, { maxMessages: options.maxMessages });
+    // Late answers for this channel's chats go out here too (serve is not running beside it).
+    const outbox = outboxComponent(app, { deliver: (r) => hosted.runner.deliver(r.chat_id, r.text), accepts: (c) => c === channel });
     const stop = new AbortController();
     const offSignals = onStopSignals((count) => (count === 1 ? stop.abort() : hosted.runner.abortTurns()));
     const onExternal = (): void => stop.abort();
     options.signal?.addEventListener('abort', onExternal, { once: true });
     emitChannelStart(app.settings, channel, options.maxMessages);
+    await outbox.start();
     try {
       return await hosted.runner.run(stop.signal);
     } finally {
+      await outbox.stop();
       offSignals();
       options.signal?.removeEventListener('abort', onExternal);
       hosted.dispose();
