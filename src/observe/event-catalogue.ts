@@ -96,6 +96,9 @@ export interface EventCatalogue {
   outbox_migrated: { from: string; entries: number };
   session_error: Msg & { session_id: string };
   pulse_approval_announced: { token: string; target: string; error?: string };
+  /** Optional OTLP export: started, degraded (SDK missing, bad endpoint), or lossy at shutdown. */
+  observability_init: { status: 'ok' | 'degraded'; otlp_endpoint?: string; message?: string };
+  observability_shutdown: { status: string; recorded: number; dropped: number; export_failures: number };
 }
 
 export type EventName = keyof EventCatalogue;
