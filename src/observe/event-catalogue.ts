@@ -25,6 +25,10 @@ export interface EventCatalogue {
   channel_signal: { signal: string; action: string };
   channel_access: ChannelField & { chat_id: string; sender: string; decision: 'allow' | 'pairing' | 'refuse'; notified?: boolean | undefined; via?: string; reason?: string; status?: string };
   channel_access_error: ChannelField & Err & { chat_id: string; sender: string };
+  /** The pairing table of a channel is full; new strangers are turned away (operator told once per hour). */
+  pairing_full: ChannelField & { operator_notified: boolean };
+  /** A message over RUSTY_PINCH_MAX_MESSAGE_BYTES: answered with a clear reply, never stored. */
+  channel_message_too_large: ChannelField & { chat_id: string; sender: string; bytes: number; limit: number };
   /** A message seen before (runner: chat + message id; Telegram: update id; WhatsApp: message id). Unknown fields are null. */
   channel_duplicate: ChannelField & { chat_id: string | null; message_id: string | null; update_id: number | null };
   channel_turn_error: ChannelField & { chat_id: string; session_id: string };
@@ -57,7 +61,24 @@ export interface EventCatalogue {
   ops_listening: { addr: string; endpoints: string[] };
 
   // Codex pool (Brain).
-  codex_task: { task_id: number; account_id: string; kind: 'direct' | 'queued'; status: string; latency_ms: number | null; rate_limited: boolean; error: string | null };
+  codex_task: {
+    task_id: number;
+    account_id: string;
+    kind: 'direct' | 'queued';
+    status: string;
+    latency_ms: number | null;
+    rate_limited: boolean;
+    /** The classifier's kind of a failure (auth, quota, rate_limit, network, timeout, …). */
+    error_kind: string | null;
+    error: string | null;
+    usage: { input_tokens: number; cached_input_tokens: number; output_tokens: number; reasoning_output_tokens: number } | null;
+  };
+  /** A direct run failed with auth/quota/rate limit and moved on (to_account null: queued). */
+  codex_failover: { task_id: number; from_account: string; to_account: string | null; reason: string | null };
+  /** An account was logged in by the bootstrap or by `codex login` (never the key). */
+  codex_login: { account_id: string; method: 'api_key' | 'chatgpt_seed' | 'device_auth'; source?: string; ok?: boolean };
+  /** A ChatGPT device login waits for the operator: open `url`, enter `code`. */
+  codex_device_auth: { account_id: string; url: string; code: string };
   codex_task_queued: { task_id: number; queue_depth: number; reason: string };
   codex_task_recovered: { task_id: number; owner_pid: number; requeued: boolean };
   codex_task_done: { task_id: number; status: string; session_id: string | null; channel: string | null };
@@ -77,6 +98,8 @@ export interface EventCatalogue {
   skill_run: { skill: string; status: string; latency_ms: number; output_chars?: number; error?: string };
   skill_log: Msg & { level: string; timestamp: string; skill: string };
   skill_engine_discarded: { reason: string };
+  /** What the QuickJS (emscripten) module printed itself, e.g. `Aborted(Assertion failed: …)`. */
+  skill_engine_output: { stream: 'stdout' | 'stderr'; message: string };
   skills_assets_synced: { copied: number; skipped: string[]; assets_dir: string; skills_dir: string };
   skills_assets_sync_error: Msg & { assets_dir: string; skills_dir: string };
 
