@@ -34,6 +34,8 @@ export interface CoreSettings {
   maxConcurrentTurns: number;
   /** fsync each session append (durable across power loss). Default true. */
   sessionFsync: boolean;
+  /** Lowest stderr event level written (the CLI applies it; `--quiet` means `error`). */
+  logLevel: 'off' | 'error' | 'warn' | 'info' | 'debug';
 }
 
 const KEY_ORDER: Record<string, string[]> = {
@@ -113,5 +115,6 @@ export function loadCoreSettings(r: EnvReader, cwd: string): CoreSettings {
     busOverflow: r.oneOf('RUSTY_PINCH_BUS_OVERFLOW', ['drop_oldest', 'drop_newest', 'block'] as const, 'drop_oldest'),
     maxConcurrentTurns: r.int('RUSTY_PINCH_MAX_CONCURRENT_TURNS', 32, { min: 1, max: 256 }),
     sessionFsync: r.bool('RUSTY_PINCH_SESSION_FSYNC', true),
+    logLevel: r.oneOf('RUSTY_PINCH_LOG_LEVEL', ['off', 'error', 'warn', 'info', 'debug'] as const, 'info'),
   };
 }

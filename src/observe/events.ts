@@ -2,6 +2,7 @@
 // command results, so nothing here ever writes to it.
 import { writeSync } from 'node:fs';
 import { redactSecrets } from '../kernel/index.js';
+import { eventEnabled } from './log-level.js';
 
 export type EventFields = Record<string, unknown>;
 
@@ -24,6 +25,7 @@ export function setEventSink(next: EventSink): EventSink {
 
 /** Writes `{"event":name, ...fields}` as one line to stderr, with secrets redacted. */
 export function emitEvent(event: string, fields: EventFields = {}): void {
+  if (!eventEnabled(event)) return; // below RUSTY_PINCH_LOG_LEVEL
   sink(redactSecrets(JSON.stringify({ event, ...fields })) + '\n');
 }
 
