@@ -25,8 +25,14 @@ export function registerCodexCommands(program: Command): void {
 
   codex
     .command('healthcheck')
-    .description('check every account now (CLI answers, account logged in)')
-    .action(action(() => withPool((pool) => pool.healthcheck(true))));
+    .description('check every account now (CLI answers, account logged in); exit 1 when none is healthy')
+    .action(
+      action(async () => {
+        const out = await withPool((pool) => pool.healthcheck(true));
+        const { checks } = out.json as { checks: Array<{ healthy: boolean }> };
+        return { ...out, exitCode: checks.some((c) => c.healthy) ? 0 : 1 };
+      }),
+    );
 
   codex
     .command('generate')

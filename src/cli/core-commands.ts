@@ -1,6 +1,7 @@
 // CLI: doctor, run, repl, session, stats. Each action loads its work lazily.
 import type { Command } from 'commander';
 import { action } from './output.js';
+import { checkSessionId, nonEmpty } from './parse-flags.js';
 
 export function registerCoreCommands(program: Command): void {
   program
@@ -20,9 +21,10 @@ export function registerCoreCommands(program: Command): void {
     .command('run')
     .description('run one turn and print the answer')
     .option('--session <id>', 'session id', 'default')
-    .requiredOption('--message <text>', 'the message to send')
+    .requiredOption('--message <text>', 'the message to send (not blank)', nonEmpty)
     .action(
       action(async (opts: { session: string; message: string }) => {
+        await checkSessionId(opts.session);
         const { runOneTurn } = await import('./run-turn.js');
         return runOneTurn(opts.session, opts.message);
       }),
@@ -34,6 +36,7 @@ export function registerCoreCommands(program: Command): void {
     .option('--session <id>', 'session id', 'default')
     .action(
       action(async (opts: { session: string }) => {
+        await checkSessionId(opts.session);
         const { runRepl } = await import('./repl.js');
         return runRepl(opts.session);
       }),
@@ -41,25 +44,29 @@ export function registerCoreCommands(program: Command): void {
 
   program
     .command('session')
-    .description('print a session history as JSON')
+    .description('print a session history (JSON when piped or with --json)')
     .option('--session <id>', 'session id', 'default')
     .action(
       action(async (opts: { session: string }) => {
+        await checkSessionId(opts.session);
         const { loadSettings } = await import('../config/index.js');
         const { SessionStore } = await import('../store/index.js');
         const s = loadSettings();
         const records = new SessionStore(s.sessionsDir).all(opts.session);
-        return { json: records.map((r) => ({ role: r.role, content: r.content, timestamp: r.timestamp })) };
+        const json = records.map((r) => ({ role: r.role, content: r.content, timestamp: r.timestamp }));
+        const { sessionText } = await import('./views.js');
+        return { json, text: () => sessionText(json) };
       }),
     );
 
   program
     .command('stats')
-    .description('print telemetry, bus and prompt-cache counters as JSON')
+    .description('print telemetry, bus and prompt-cache counters (JSON when piped or with --json)')
     .action(
       action(async () => {
-        const { statsJson } = await import('./stats.js');
-        return { json: statsJson() };
+        const [{ statsJson }, { statsText }] = await Promise.all([import('./stats.js'), import('./views.js')]);
+        const json = statsJson();
+        return { json, text: () => statsText(json) };
       }),
     );
 }

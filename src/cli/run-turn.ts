@@ -1,17 +1,28 @@
 // `run` and `tools run`: one turn through the runtime; prints the answer, or one error line
-// with the request id (exit 1).
+// with the request id (exit 1). An unknown tool is a usage error found before the turn.
+import { loadSettings } from '../config/index.js';
 import { createApp } from '../core/index.js';
-import { TurnError } from '../kernel/index.js';
+import { TurnError, UsageError } from '../kernel/index.js';
 import type { CommandOutput } from './output.js';
+import { firstRunNotice, missingDirs } from './first-run.js';
 
-export async function runOneTurn(sessionId: string, message: string): Promise<CommandOutput> {
-  const app = await createApp();
+export async function runOneTurn(sessionId: string, message: string, opts: { tool?: string } = {}): Promise<CommandOutput> {
+  const settings = loadSettings();
+  const before = missingDirs(settings);
+  const app = await createApp({ settings });
   try {
+    // A tool name that cannot work is the caller's mistake: a usage error, and no turn recorded.
+    const tool = opts.tool;
+    if (tool !== undefined && !app.runtime.tools.get(tool)) {
+      if (!/^[a-z0-9_-]+$/.test(tool)) throw new UsageError(tool === '' ? 'tool name is empty' : `invalid tool name '${tool}'. allowed chars: a-z, 0-9, '_' and '-'`);
+      throw new UsageError(`unknown tool '${tool}'. available: ${app.runtime.tools.names().join(', ')}`);
+    }
     const reply = await app.runtime.handle({ sessionId, text: message, channel: 'cli' });
     if (reply.status === 'error') throw new TurnError(reply.requestId, reply.error ?? reply.text, { hint: reply.hint ?? codexHint(app.settings.provider, reply.error) });
     return { stdout: reply.text };
   } finally {
     await app.close();
+    firstRunNotice(before, app.settings);
   }
 }
 
