@@ -54,8 +54,7 @@ export function registerCoreCommands(program: Command): void {
         const s = loadSettings();
         const records = new SessionStore(s.sessionsDir).all(opts.session);
         const json = records.map((r) => ({ role: r.role, content: r.content, timestamp: r.timestamp }));
-        const { sessionText } = await import('./views.js');
-        return { json, text: () => sessionText(json) };
+        return { json, text: async () => (await import('./views.js')).sessionText(json) };
       }),
     );
 
@@ -64,9 +63,9 @@ export function registerCoreCommands(program: Command): void {
     .description('print telemetry, bus and prompt-cache counters (JSON when piped or with --json)')
     .action(
       action(async () => {
-        const [{ statsJson }, { statsText }] = await Promise.all([import('./stats.js'), import('./views.js')]);
+        const { statsJson } = await import('./stats.js');
         const json = statsJson();
-        return { json, text: () => statsText(json) };
+        return { json, text: async () => (await import('./views.js')).statsText(json) };
       }),
     );
 }

@@ -45,24 +45,24 @@ function deferRequiredOptions(program: Command): void {
   });
 }
 
-/** Event lines: `--quiet` → errors only; else RUSTY_PINCH_LOG_LEVEL (environment or .env). */
+/**
+ * Event lines: `--quiet` → errors only; else RUSTY_PINCH_LOG_LEVEL from the environment or the
+ * .env file. Handed to observe/ through the environment (read at the first event), so commands
+ * that emit nothing, like `stats`, do not load it.
+ */
 async function applyLogLevel(quiet: boolean): Promise<void> {
-  const { parseLogLevel, setLogLevel } = await import('../observe/index.js');
   if (quiet) {
-    setLogLevel('error');
+    process.env.RUSTY_PINCH_LOG_LEVEL = 'error';
     return;
   }
-  let value = process.env.RUSTY_PINCH_LOG_LEVEL;
-  if (value === undefined) {
-    try {
-      const { loadEnv } = await import('../config/index.js');
-      value = loadEnv().env.RUSTY_PINCH_LOG_LEVEL;
-    } catch {
-      // An unreadable env file is the command's to report.
-    }
+  if (process.env.RUSTY_PINCH_LOG_LEVEL !== undefined) return;
+  try {
+    const { loadEnv } = await import('../config/index.js');
+    const value = loadEnv().env.RUSTY_PINCH_LOG_LEVEL;
+    if (value !== undefined) process.env.RUSTY_PINCH_LOG_LEVEL = value;
+  } catch {
+    // An unreadable env file is the command's to report.
   }
-  // A garbage value keeps the default; doctor names it.
-  setLogLevel(parseLogLevel(value) ?? 'info');
 }
 
 export function buildProgram(): Command {

@@ -14,8 +14,8 @@ export interface CommandOutput {
   stdout?: string;
   /** The result as data: printed as pretty JSON for scripts (see above). */
   json?: unknown;
-  /** The readable view of `json` (default: a generic rendering of it). */
-  text?: string | (() => string);
+  /** The readable view of `json` (default: a generic rendering of it); a function runs only when shown. */
+  text?: string | (() => string | Promise<string>);
   /** `text` is the default even when piped (the original printed text here). */
   textFirst?: boolean;
   exitCode?: number;
@@ -37,7 +37,7 @@ export async function printOutput(out: CommandOutput | void, mode: OutputMode = 
   if (out.json !== undefined) {
     const readable = !mode.json && (out.textFirst === true || mode.tty);
     if (!readable) process.stdout.write(JSON.stringify(out.json, null, 2) + '\n');
-    else if (out.text !== undefined) write(typeof out.text === 'function' ? out.text() : out.text);
+    else if (out.text !== undefined) write(typeof out.text === 'function' ? await out.text() : out.text);
     else {
       const { renderReadable } = await import('./readable.js');
       write(renderReadable(out.json, painter(process.stdout)));

@@ -67,8 +67,7 @@ export function registerPulseCommands(program: Command): void {
         withPulse(async (p) => {
           await settledView(p);
           const json = p.status();
-          const { pulseStatusText } = await import('./views.js');
-          return { json, text: () => pulseStatusText(json) };
+          return { json, text: async () => (await import('./views.js')).pulseStatusText(json) };
         }),
       ),
     );
@@ -125,8 +124,13 @@ export function registerPulseCommands(program: Command): void {
         withPulse(async (p) => {
           await settledView(p);
           const json = { jobs: p.view().jobs };
-          const [{ jobsRows }, { renderReadable }, { painter }] = await Promise.all([import('./views.js'), import('./readable.js'), import('./style.js')]);
-          return { json, text: () => renderReadable({ jobs: jobsRows(json.jobs) }, painter(process.stdout)) };
+          return {
+            json,
+            text: async () => {
+              const [{ jobsRows }, { renderReadable }, { painter }] = await Promise.all([import('./views.js'), import('./readable.js'), import('./style.js')]);
+              return renderReadable({ jobs: jobsRows(json.jobs) }, painter(process.stdout));
+            },
+          };
         }),
       ),
     );

@@ -12,8 +12,7 @@ export function registerSkillCommands(program: Command): void {
       action(async () => {
         const m = await manager();
         const json = { skills: m.list(), skills_dir: m.dir };
-        const { skillsText } = await import('./views.js');
-        return { json, text: () => skillsText(json) };
+        return { json, text: async () => (await import('./views.js')).skillsText(json) };
       }),
     );
   skills

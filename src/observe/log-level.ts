@@ -7,7 +7,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export type EventLevel = 'error' | 'warn' | 'info';
 
 const RANK: Record<LogLevel, number> = { off: 0, error: 1, warn: 2, info: 3, debug: 4 };
-let threshold: LogLevel = 'info';
+// Read from the environment on the first event (the CLI puts `--quiet` and the .env value there
+// before any work starts), so a command that emits nothing never loads this folder.
+let threshold: LogLevel | undefined;
 
 export function eventLevel(event: string): EventLevel {
   if (/error|fail/.test(event)) return 'error';
@@ -23,15 +25,16 @@ export function parseLogLevel(value: string | undefined): LogLevel | undefined {
 }
 
 export function setLogLevel(level: LogLevel): LogLevel {
-  const prev = threshold;
+  const prev = logLevel();
   threshold = level;
   return prev;
 }
 
+/** The threshold: set explicitly, else RUSTY_PINCH_LOG_LEVEL (garbage → `info`; doctor names it). */
 export function logLevel(): LogLevel {
-  return threshold;
+  return (threshold ??= parseLogLevel(process.env.RUSTY_PINCH_LOG_LEVEL) ?? 'info');
 }
 
 export function eventEnabled(event: string): boolean {
-  return RANK[eventLevel(event)] <= RANK[threshold];
+  return RANK[eventLevel(event)] <= RANK[logLevel()];
 }
