@@ -9,11 +9,12 @@ export function registerCoreCommands(program: Command): void {
     .description('check configuration, provider, channels and directories (exit 1 on errors)')
     .option('--json', 'print the report as JSON')
     .action(
-      action(async (opts: { json?: boolean }) => {
+      action(async () => {
         const { loadSettings, runDoctor, formatDoctor, doctorJson } = await import('../config/index.js');
         const report = await runDoctor(loadSettings());
         const exitCode = report.status === 'error' ? 1 : 0;
-        return opts.json ? { json: doctorJson(report), exitCode } : { stdout: formatDoctor(report), exitCode };
+        const { doctorColours } = await import('./views.js');
+        return { json: doctorJson(report), text: doctorColours(formatDoctor(report)), textFirst: true, exitCode };
       }),
     );
 

@@ -12,6 +12,7 @@ import { registerPulseCommands } from './pulse.js';
 import { registerPairingCommands } from './pairing.js';
 import { registerCompletionCommand, walk } from './completion.js';
 import { VERSION } from './version.js';
+import { painter } from './style.js';
 
 /** Commands that print no data (or only a turn's answer): no `--json` flag. */
 const NO_DATA = new Set(['run', 'repl', 'serve', 'channels telegram', 'channels whatsapp', 'tools run', 'skills run', 'completion']);
@@ -71,7 +72,14 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version', 'print the version')
     .option('-q, --quiet', 'write only error events on stderr (see RUSTY_PINCH_LOG_LEVEL)')
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(s.replace(/^error:/, painter(process.stderr)('red', 'error:'))) })
+    .addHelpText(
+      'after',
+      '\nOutput: data commands print JSON when stdout is not a terminal or with --json, a readable view at a terminal.\n' +
+        'Exit codes: 0 ok, 1 failure (one Error: line on stderr), 2 usage error.\n' +
+        'Environment: RUSTY_PINCH_LOG_LEVEL=off|error|warn|info|debug (stderr events), NO_COLOR / FORCE_COLOR.\n' +
+        'Shell completion: rusty-pinch completion bash|zsh|fish (see completion --help).',
+    )
     .exitOverride();
   registerCoreCommands(program);
   registerToolCommands(program);

@@ -82,3 +82,18 @@ export function pulseStatusText(json: unknown, paint: Paint = colours()): string
   });
   return renderReadable({ jobs: jobsRows(j.jobs), pending_approvals: approvals, goals, last_tick: j.last_tick ?? null }, paint);
 }
+
+/** doctor's text with its status words, errors and hints coloured (unchanged without colour). */
+export function doctorColours(text: string, paint: Paint = colours()): string {
+  return text
+    .split('\n')
+    .map((l) => {
+      const st = /^status: (\w+)$/.exec(l);
+      if (st) return `status: ${status(paint, st[1])}`;
+      if (l.startsWith('- error: ')) return `- ${paint('red', 'error:')} ${l.slice(9)}`;
+      if (l.startsWith('  hint: ')) return paint('dim', l);
+      if (l === 'Rusty Pinch Doctor') return paint('bold', l);
+      return l;
+    })
+    .join('\n');
+}
