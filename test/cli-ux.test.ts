@@ -111,6 +111,13 @@ test('--json on every data command; piped output keeps the JSON contract; tools 
     assert.ok(list.some((t) => t.name === 'time_now'));
     for (const t of list) assert.deepEqual(Object.keys(t), ['name', 'description', 'usage']);
     assert.match((await runCli(['tools', 'list'], { env })).stdout, /^\w+ - .*\n {2}usage: /);
+    // run: the answer as text by default (piped too), the turn's ids with --json.
+    assert.match((await runCli(['run', '--message', 'hi'], { env })).stdout, /^\[Rusty Pinch:local:local\] Received 'hi'/);
+    const turn = JSON.parse((await runCli(['run', '--session', 's1', '--message', 'hi', '--json'], { env })).stdout);
+    assert.deepEqual(Object.keys(turn), ['response', 'request_id', 'session_id', 'path', 'deferred']);
+    assert.match(turn.request_id, /^rp-/);
+    assert.equal(turn.session_id, 's1');
+    assert.equal(JSON.parse((await runCli(['tools', 'run', '--name', 'time_now', '--json'], { env })).stdout).path, 'tool');
     for (const args of [['stats'], ['session'], ['skills', 'list'], ['pulse', 'status'], ['pulse', 'job', 'list'], ['pulse', 'goal', 'list'], ['pairing', 'list'], ['doctor'], ['skills', 'dry-run', '--name', 'weather']]) {
       const r = await runCli([...args, '--json'], { env });
       assert.ok(r.code === 0, `${args.join(' ')} --json: ${r.stderr}`);

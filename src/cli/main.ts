@@ -14,8 +14,8 @@ import { registerCompletionCommand, walk } from './completion.js';
 import { VERSION } from './version.js';
 import { painter } from './style.js';
 
-/** Commands that print no data (or only a turn's answer): no `--json` flag. */
-const NO_DATA = new Set(['run', 'repl', 'serve', 'channels telegram', 'channels whatsapp', 'tools run', 'skills run', 'completion']);
+/** Commands that print no data (or JSON already): no `--json` flag. */
+const NO_DATA = new Set(['repl', 'serve', 'channels telegram', 'channels whatsapp', 'skills run', 'completion']);
 
 /** `--json` on every command that prints data and does not define it itself. */
 function addJsonFlags(program: Command): void {

@@ -19,7 +19,9 @@ export async function runOneTurn(sessionId: string, message: string, opts: { too
     }
     const reply = await app.runtime.handle({ sessionId, text: message, channel: 'cli' });
     if (reply.status === 'error') throw new TurnError(reply.requestId, reply.error ?? reply.text, { hint: reply.hint ?? codexHint(app.settings.provider, reply.error) });
-    return { stdout: reply.text };
+    // The answer as text; with --json the turn's ids too (for scripts that keep the request id).
+    const json = { response: reply.text, request_id: reply.requestId, session_id: reply.sessionId, path: reply.path, deferred: reply.deferred === true };
+    return { json, text: reply.text, textFirst: true };
   } finally {
     await app.close();
     firstRunNotice(before, app.settings);
