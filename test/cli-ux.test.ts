@@ -238,7 +238,10 @@ test('on a terminal: readable views with colour, NO_COLOR honoured, REPL prompts
   const { dir, cleanup } = tempDir('rp-ux-tty-');
   try {
     const env = cleanEnv(dir, { RUSTY_PINCH_CODEX_ENABLED: 'false', TERM: 'xterm', NO_COLOR: undefined, FORCE_COLOR: undefined });
-    await runCli(['run', '--message', 'hello'], { env });
+    const first = onTty(['run', '--message', 'hello'], env);
+    assert.equal(first.exit, 0, first.out);
+    assert.match(first.out, /note: first run: created data in \.\/data \(.*\) and workspace in \.\/workspace/);
+    assert.ok(!first.out.includes('{"event":"first_run"'), 'a sentence for a person, not an event line');
     const stats = onTty(['stats'], env);
     assert.equal(stats.exit, 0, stats.out);
     assert.match(stats.out, /turns\s+.*1 total · 1 ok · 0 errors/);
@@ -248,7 +251,7 @@ test('on a terminal: readable views with colour, NO_COLOR honoured, REPL prompts
     const plain = onTty(['stats'], { ...env, NO_COLOR: '1' });
     assert.ok(!plain.out.includes('\x1b['), 'NO_COLOR: no escape codes');
     assert.match(plain.out, /turns/);
-    const json = onTty(['stats', '--json'], env);
+    const json = onTty(['stats', '--json', '--quiet'], env);
     assert.equal(JSON.parse(json.out).telemetry.total_turns, 1);
     const pulse = onTty(['pulse', 'status'], { ...env, NO_COLOR: '1' });
     assert.match(pulse.out, /jobs:\r?\n\s+ID\s+ENABLED\s+EVERY\s+ACTION\s+NEXT_DUE_AT/);

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Settings } from '../config/index.js';
-import { emitEvent } from '../observe/index.js';
+import { emitEvent, logLevel } from '../observe/index.js';
 
 export interface Dirs {
   dataDir?: string;
@@ -28,6 +28,9 @@ export function firstRunNotice(before: Dirs, s: Pick<Settings, 'dataDir' | 'work
   const what = made.map(([name, dir]) => `${name} in ${shown(dir!, s.cwd)}`).join(' and ');
   const vars = made.map(([, , v]) => v).join(' / ');
   const message = `first run: created ${what}; set ${vars} to keep them elsewhere`;
-  if (process.stderr.isTTY) process.stderr.write(`note: ${message}\n`);
+  if (process.stderr.isTTY) {
+    // An info line like the events: --quiet (or a lower RUSTY_PINCH_LOG_LEVEL) silences it.
+    if (logLevel() === 'info' || logLevel() === 'debug') process.stderr.write(`note: ${message}\n`);
+  }
   else emitEvent('first_run', { message, ...(made.some(([n]) => n === 'data') ? { data_dir: s.dataDir } : {}), ...(made.some(([n]) => n === 'workspace') ? { workspace: s.workspace } : {}) });
 }
