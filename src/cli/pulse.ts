@@ -23,9 +23,9 @@ async function settledView(p: PulseService): Promise<void> {
 }
 
 /** Flag values checked by Pulse's own rules before any state is opened: refused → exit 2. */
-async function checkInput(check: (pulse: typeof import('../pulse/index.js')) => unknown): Promise<void> {
+async function checkInput<T>(check: (pulse: typeof import('../pulse/index.js')) => T): Promise<T> {
   const pulse = await import('../pulse/index.js');
-  await asUsage(() => check(pulse), (err) => err instanceof pulse.PulseError && err.kind === 'invalid');
+  return asUsage(() => check(pulse), (err) => err instanceof pulse.PulseError && err.kind === 'invalid');
 }
 
 /** Blank goal ids and descriptions, with Pulse's messages. */
@@ -36,18 +36,17 @@ async function checkGoal(id: string, description?: string): Promise<void> {
   });
 }
 
-/** Runs `fn` on a Pulse service for this process; Pulse errors become validation errors. */
+/** Runs `fn` on a Pulse service for this process; Pulse errors become validation errors (exit 1). */
 async function withPulse(fn: (p: PulseService) => Promise<CommandOutput>): Promise<CommandOutput> {
   const { loadSettings } = await import('../config/index.js');
   const { openCliPulse } = await import('../core/pulse-wiring.js');
-  const { ValidationError, UsageError } = await import('../core/index.js');
+  const { ValidationError } = await import('../core/index.js');
   const { PulseError } = await import('../pulse/index.js');
   const { pulse, close } = await openCliPulse(loadSettings());
   try {
     return await fn(pulse);
   } catch (err) {
     if (err instanceof PulseError) {
-      if (err.message.startsWith('failed parsing observations json')) throw new UsageError(err.message);
       throw new ValidationError(err.message, err.kind === 'expired' ? { hint: 'ask for the action again to get a new token' } : {});
     }
     throw err;
@@ -93,13 +92,13 @@ export function registerPulseCommands(program: Command): void {
     .option('--observations <json>', 'JSON array of {source, key, value, severity}', '[]')
     .option('--goal <id>', 'goal this cycle works toward', nonEmpty)
     .action(
-      action(async (opts: { action: string; observations: string; goal?: string }) =>
-        withPulse(async (p) => {
-          const { parseObservations, runOodaCycle } = await import('../pulse/index.js');
-          const observations = parseObservations(opts.observations);
+      action(async (opts: { action: string; observations: string; goal?: string }) => {
+        const observations = await checkInput((m) => m.parseObservations(opts.observations));
+        return withPulse(async (p) => {
+          const { runOodaCycle } = await import('../pulse/index.js');
           return { json: await runOodaCycle(p, { action: opts.action, observations, goal: opts.goal }) };
-        }),
-      ),
+        });
+      }),
     );
 
   pulse
@@ -186,11 +185,21 @@ export function registerPulseCommands(program: Command): void {
     .description('add (or replace) a goal')
     .requiredOption('--id <id>', 'goal id')
     .requiredOption('--description <text>', 'what achieving it means')
-    .action(action(async (opts: { id: string; description: string }) => (await checkGoal(opts.id, opts.description), withPulse(async (p) => ({ json: { status: 'ok', goal_id: await p.addGoal(opts.id, opts.description) } })))));
+    .action(
+      action(async (opts: { id: string; description: string }) => {
+        await checkGoal(opts.id, opts.description);
+        return withPulse(async (p) => ({ json: { status: 'ok', goal_id: await p.addGoal(opts.id, opts.description) } }));
+      }),
+    );
   goal.command('list').description('list goals').action(action(async () => withPulse(async (p) => ({ json: { goals: p.view().goals } }))));
   goal
     .command('achieve')
     .description('mark a goal achieved by hand')
     .requiredOption('--id <id>', 'goal id')
-    .action(action(async (opts: { id: string }) => (await checkGoal(opts.id), withPulse(async (p) => ({ json: { status: 'ok', goal: await p.achieveGoal(opts.id) } })))));
+    .action(
+      action(async (opts: { id: string }) => {
+        await checkGoal(opts.id);
+        return withPulse(async (p) => ({ json: { status: 'ok', goal: await p.achieveGoal(opts.id) } }));
+      }),
+    );
 }
