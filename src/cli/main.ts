@@ -72,6 +72,7 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version', 'print the version')
     .option('-q, --quiet', 'write only error events on stderr (see RUSTY_PINCH_LOG_LEVEL)')
     .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ showGlobalOptions: true })
     .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(s.replace(/^error:/, painter(process.stderr)('red', 'error:'))) })
     .addHelpText(
       'after',
