@@ -15,9 +15,11 @@ const hasPython = spawnSync('python3', ['-c', 'import pty'], { stdio: 'ignore' }
 // it wrote and its exit code. `input` is typed after the first output appears.
 const PTY = String.raw`
 import json, os, pty, select, sys, time
-node, cli, args, inp = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
+node, cli, args, inp, out_file = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4], sys.argv[5]
 pid, fd = pty.fork()
 if pid == 0:
+    if out_file:
+        os.dup2(os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 1)
     os.execv(node, [node, cli] + args)
 buf = b''
 sent = False
@@ -39,8 +41,9 @@ _, st = os.waitpid(pid, 0)
 print(json.dumps({'exit': os.WEXITSTATUS(st) if os.WIFEXITED(st) else -1, 'out': buf.decode('utf-8', 'replace')}))
 `;
 
-function onTty(args: string[], env: Record<string, string>, input = ''): { exit: number; out: string } {
-  const r = spawnSync('python3', ['-c', PTY, process.execPath, CLI, JSON.stringify(args), input], { env, cwd: env.RUSTY_PINCH_DATA_DIR!.replace(/\/data$/, ''), encoding: 'utf8', timeout: 30_000 });
+/** `stdoutFile`: stdout goes to this file instead (stdin and stderr stay on the terminal). */
+function onTty(args: string[], env: Record<string, string>, input = '', stdoutFile = ''): { exit: number; out: string } {
+  const r = spawnSync('python3', ['-c', PTY, process.execPath, CLI, JSON.stringify(args), input, stdoutFile], { env, cwd: env.RUSTY_PINCH_DATA_DIR!.replace(/\/data$/, ''), encoding: 'utf8', timeout: 30_000 });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as { exit: number; out: string };
 }
@@ -267,6 +270,12 @@ test('on a terminal: readable views with colour, NO_COLOR honoured, REPL prompts
     assert.match(repl.out, /Rusty Pinch REPL\. Type 'exit' to stop\./);
     assert.match(repl.out, /> /);
     assert.match(repl.out, /Bye\./);
+    // `repl > file` at a terminal: prompts stay on the terminal (stderr), the file gets answers only.
+    const file = join(dir, 'answers.txt');
+    const tee = onTty(['repl'], { ...env, NO_COLOR: '1' }, 'hi\nexit\n', file);
+    assert.equal(tee.exit, 0, tee.out);
+    assert.match(tee.out, /> /);
+    assert.match(readFileSync(file, 'utf8'), /^\[Rusty Pinch:local:local\] Received 'hi'.*\n$/);
     // FORCE_COLOR colours a pipe; without it a pipe gets none.
     const forced = await runCli(['tools', 'run', '--name', 'nope'], { env: { ...env, FORCE_COLOR: '1' } });
     assert.ok(forced.stderr.includes('\x1b[31mError:'));

@@ -1,6 +1,7 @@
 // `repl`: an interactive loop over the runtime. Ctrl-D, `exit` or `quit` leave cleanly; a
 // failed turn is printed and the loop goes on. The banner, `> ` prompts and `Bye.` are for a
-// person typing: with stdin not a terminal (piped input) stdout carries only the answers.
+// person typing: with stdin not a terminal (piped input) stdout carries only the answers, and
+// with stdout redirected (`repl | tee log`) they go to stderr so the log holds only answers.
 import { createInterface } from 'node:readline';
 import { loadSettings } from '../config/index.js';
 import { createApp } from '../core/index.js';
@@ -14,12 +15,13 @@ export async function runRepl(sessionId: string): Promise<CommandOutput> {
   const before = missingDirs(settings);
   const app = await createApp({ settings });
   firstRunNotice(before, settings);
-  const paint = painter(process.stdout);
-  const rl = createInterface({ input: process.stdin, output: interactive ? process.stdout : undefined, prompt: paint('cyan', '> '), terminal: interactive });
+  const ui = process.stdout.isTTY ? process.stdout : process.stderr;
+  const paint = painter(ui);
+  const rl = createInterface({ input: process.stdin, output: interactive ? ui : undefined, prompt: paint('cyan', '> '), terminal: interactive });
   const prompt = () => {
     if (interactive) rl.prompt();
   };
-  if (interactive) process.stdout.write("Rusty Pinch REPL. Type 'exit' to stop.\n");
+  if (interactive) ui.write("Rusty Pinch REPL. Type 'exit' to stop.\n");
   prompt();
   try {
     for await (const raw of rl) {
@@ -38,6 +40,6 @@ export async function runRepl(sessionId: string): Promise<CommandOutput> {
     rl.close();
     await app.close();
   }
-  if (interactive) process.stdout.write('Bye.\n');
+  if (interactive) ui.write('Bye.\n');
   return {};
 }
