@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { settingsFromEnv, type Settings } from '../src/config/index.js';
-import { createApp, type App } from '../src/core/index.js';
+import { createApp, type App } from '../src/app/index.js';
 import { setEventSink } from '../src/observe/index.js';
 import { CodexProvider, queuedText, type CodexExecutor } from '../src/providers/codex-provider.js';
 import { renderCodexPrompt } from '../src/providers/codex-prompt.js';
@@ -134,7 +134,7 @@ test('hang: the turn fails after the timeout, the child is gone, the user messag
     const pid = s.log()[0]!.pid as number;
     await new Promise((res) => setTimeout(res, 200));
     assert.throws(() => process.kill(pid, 0), /ESRCH/);
-    assert.deepEqual(a.runtime.sessions.all('h').map((m) => m.content), ['hello?']);
+    assert.deepEqual(a.sessions.all('h').map((m) => m.content), ['hello?']);
   } finally {
     await a.close();
     s.cleanup();

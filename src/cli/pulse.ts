@@ -39,7 +39,7 @@ async function checkGoal(id: string, description?: string): Promise<void> {
 /** Runs `fn` on a Pulse service for this process; Pulse errors become validation errors (exit 1). */
 async function withPulse(fn: (p: PulseService) => Promise<CommandOutput>): Promise<CommandOutput> {
   const { loadSettings } = await import('../config/index.js');
-  const { openCliPulse } = await import('../core/pulse-wiring.js');
+  const { openCliPulse } = await import('../app/cli-pulse.js');
   const { ValidationError } = await import('../core/index.js');
   const { PulseError } = await import('../pulse/index.js');
   const { pulse, close } = await openCliPulse(loadSettings());

@@ -4,7 +4,7 @@
 // with stdout redirected (`repl | tee log`) they go to stderr so the log holds only answers.
 import { createInterface } from 'node:readline';
 import { loadSettings } from '../config/index.js';
-import { createApp } from '../core/index.js';
+import { createApp } from '../app/index.js';
 import type { CommandOutput } from './output.js';
 import { firstRunNotice, missingDirs } from './first-run.js';
 import { painter } from './style.js';

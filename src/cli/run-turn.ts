@@ -1,7 +1,7 @@
 // `run` and `tools run`: one turn through the runtime; prints the answer, or one error line
 // with the request id (exit 1). An unknown tool is a usage error found before the turn.
 import { loadSettings } from '../config/index.js';
-import { createApp } from '../core/index.js';
+import { createApp } from '../app/index.js';
 import { TurnError, UsageError } from '../kernel/index.js';
 import type { CommandOutput } from './output.js';
 import { firstRunNotice, missingDirs } from './first-run.js';
@@ -13,9 +13,9 @@ export async function runOneTurn(sessionId: string, message: string, opts: { too
   try {
     // A tool name that cannot work is the caller's mistake: a usage error, and no turn recorded.
     const tool = opts.tool;
-    if (tool !== undefined && !app.runtime.tools.get(tool)) {
+    if (tool !== undefined && !app.tools.get(tool)) {
       if (!/^[a-z0-9_-]+$/.test(tool)) throw new UsageError(tool === '' ? 'tool name is empty' : `invalid tool name '${tool}'. allowed chars: a-z, 0-9, '_' and '-'`);
-      throw new UsageError(`unknown tool '${tool}'. available: ${app.runtime.tools.names().join(', ')}`);
+      throw new UsageError(`unknown tool '${tool}'. available: ${app.tools.names().join(', ')}`);
     }
     const reply = await app.runtime.handle({ sessionId, text: message, channel: 'cli' });
     if (reply.status === 'error') throw new TurnError(reply.requestId, reply.error ?? reply.text, { hint: reply.hint ?? codexHint(app.settings.provider, reply.error) });

@@ -1,6 +1,6 @@
 // `tools list`: the registered tools in name order. Text: `<name> - <description>\n  usage:
 // <usage>` per tool (the original's format); `--json`: [{name, description, usage}].
-import { createApp } from '../core/index.js';
+import { createApp } from '../app/index.js';
 import { LocalProvider } from '../providers/index.js';
 
 export interface ToolInfo {
@@ -13,7 +13,7 @@ export async function listTools(): Promise<ToolInfo[]> {
   // Listing tools needs no provider: a local stand-in avoids loading or checking the real one.
   const app = await createApp({ provider: new LocalProvider('local', 'local') });
   try {
-    return app.runtime.tools.list().map((t) => ({ name: t.name, description: t.description, usage: t.usage }));
+    return app.tools.list().map((t) => ({ name: t.name, description: t.description, usage: t.usage }));
   } finally {
     await app.close();
   }
