@@ -162,9 +162,12 @@ test('--quiet and RUSTY_PINCH_LOG_LEVEL quiet the stderr event lines; a garbage 
     assert.ok(events(garbage.stderr).some((e) => e.event === 'turn'), 'a garbage level keeps the default');
     const doc = JSON.parse((await runCli(['doctor', '--json'], { env })).stdout);
     assert.match(JSON.stringify(doc), /RUSTY_PINCH_LOG_LEVEL/);
-    // Errors still reach the user.
+    // Errors still reach the user, and a failed turn's event line stays at --quiet.
     const failing = await runCli(['--quiet', 'tools', 'run', '--name', 'nope'], { env });
     assert.match(failing.stderr, /^Error: unknown tool/m);
+    const failedTurn = await runCli(['--quiet', 'run', '--message', 'hi'], { env: { ...env, RUSTY_PINCH_PROVIDER: 'openai', RUSTY_PINCH_API_BASE: 'http://127.0.0.1:9/v1', OPENAI_API_KEY: 'k', RUSTY_PINCH_REQUEST_RETRIES: '0' } });
+    assert.equal(failedTurn.code, 1);
+    assert.deepEqual(events(failedTurn.stderr).map((e) => [e.event, e.status]), [['turn', 'error']]);
   } finally {
     cleanup();
   }
@@ -306,6 +309,8 @@ test('readable renderer, colour rules and event levels (unit)', async () => {
   assert.equal(eventLevel('channel_message_dropped'), 'warn');
   assert.equal(eventLevel('provider_retry'), 'warn');
   assert.equal(eventLevel('turn'), 'info');
+  assert.equal(eventLevel('turn', { status: 'ok' }), 'info');
+  assert.equal(eventLevel('turn', { status: 'error' }), 'error', 'a failed turn is an error');
   assert.equal(parseLogLevel(' Warn '), 'warn');
   assert.equal(parseLogLevel('loud'), undefined);
   assert.ok(readFileSync(join(import.meta.dirname, '..', '.env.example'), 'utf8').includes('RUSTY_PINCH_LOG_LEVEL=info'));

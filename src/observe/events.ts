@@ -25,7 +25,7 @@ export function setEventSink(next: EventSink): EventSink {
 
 /** Writes `{"event":name, ...fields}` as one line to stderr, with secrets redacted. */
 export function emitEvent(event: string, fields: EventFields = {}): void {
-  if (!eventEnabled(event)) return; // below RUSTY_PINCH_LOG_LEVEL
+  if (!eventEnabled(event, fields)) return; // below RUSTY_PINCH_LOG_LEVEL
   sink(redactSecrets(JSON.stringify({ event, ...fields })) + '\n');
 }
 
