@@ -1,12 +1,13 @@
 // The one place that prints command results and errors, and maps errors to exit codes
-// (usage 2, everything else 1). Handlers return a CommandOutput instead of printing.
+// by class and code, never by message text (kernel's exitCodeOf: usage codes 2, everything
+// else 1). Handlers return a CommandOutput instead of printing.
 //
 // Data commands return `json`. Where it goes: `--json` → JSON; otherwise a command with a
-// text-first contract (doctor, tools list, monitor) prints its `text`; the original's JSON
+// text-first contract (doctor, run, tools list, monitor) prints its `text`; the original's JSON
 // commands (stats, session, skills, pulse, codex, pairing) print JSON when stdout is not a
 // terminal, so scripts keep working, and a readable view when a human is looking.
 import type { Command } from 'commander';
-import { AppError, UsageError, errorChain, redactSecrets } from '../kernel/index.js';
+import { AppError, errorChain, exitCodeOf, redactSecrets } from '../kernel/index.js';
 import { painter } from './style.js';
 
 export interface CommandOutput {
@@ -53,7 +54,7 @@ export function printError(err: unknown): number {
   const paint = painter(process.stderr);
   process.stderr.write(`${paint('red', 'Error:')} ${redactSecrets(message)}\n`);
   if (err instanceof AppError && err.hint) process.stderr.write(`${paint('dim', 'hint:')} ${redactSecrets(err.hint)}\n`);
-  return err instanceof UsageError ? 2 : 1;
+  return exitCodeOf(err);
 }
 
 /** Wraps a commander action: runs it, prints, and sets the exit code. */

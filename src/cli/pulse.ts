@@ -36,20 +36,13 @@ async function checkGoal(id: string, description?: string): Promise<void> {
   });
 }
 
-/** Runs `fn` on a Pulse service for this process; Pulse errors become validation errors (exit 1). */
+/** Runs `fn` on a Pulse service for this process. PulseError is an AppError: the CLI maps it by code. */
 async function withPulse(fn: (p: PulseService) => Promise<CommandOutput>): Promise<CommandOutput> {
   const { loadSettings } = await import('../config/index.js');
   const { openCliPulse } = await import('../app/cli-pulse.js');
-  const { ValidationError } = await import('../core/index.js');
-  const { PulseError } = await import('../pulse/index.js');
   const { pulse, close } = await openCliPulse(loadSettings());
   try {
     return await fn(pulse);
-  } catch (err) {
-    if (err instanceof PulseError) {
-      throw new ValidationError(err.message, err.kind === 'expired' ? { hint: 'ask for the action again to get a new token' } : {});
-    }
-    throw err;
   } finally {
     await close();
   }

@@ -3,6 +3,7 @@
 import { writeSync } from 'node:fs';
 import { redactSecrets } from '../kernel/index.js';
 import { eventEnabled } from './log-level.js';
+import type { EventCatalogue, EventName } from './event-catalogue.js';
 
 export type EventFields = Record<string, unknown>;
 
@@ -23,13 +24,18 @@ export function setEventSink(next: EventSink): EventSink {
   return prev;
 }
 
-/** Writes `{"event":name, ...fields}` as one line to stderr, with secrets redacted. */
-export function emitEvent(event: string, fields: EventFields = {}): void {
-  if (!eventEnabled(event, fields)) return; // below RUSTY_PINCH_LOG_LEVEL
+/** Writes `{"event":name, ...fields}` as one line to stderr, with secrets redacted. Names and shapes: event-catalogue.ts. */
+export function emitEvent<N extends EventName>(event: N, fields: EventCatalogue[N]): void {
+  if (!eventEnabled(event, fields as EventFields)) return; // below RUSTY_PINCH_LOG_LEVEL
   sink(redactSecrets(JSON.stringify({ event, ...fields })) + '\n');
 }
 
 /** A warning that is not tied to a specific subsystem event. */
 export function emitWarning(message: string, fields: EventFields = {}): void {
   emitEvent('warning', { message, ...fields });
+}
+
+/** The same object with its keys in sorted order (the original printed `turn` lines so). */
+export function sortedKeys<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) as T;
 }
