@@ -70,6 +70,11 @@ test('exit codes: unknown option before missing required, blank message, bad ses
       assert.match(r.stderr, /^Error: invalid --session: session id /m);
       assert.equal((await runCli(['session', '--session', s], { env })).code, 2);
     }
+    for (const args of [['pulse', 'ooda', '--action', ''], ['pulse', 'goal', 'add', '--id', 'g', '--description', ' ']]) {
+      const r = await runCli(args, { env });
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /must not be empty|description is empty/);
+    }
     const unknown = await runCli(['tools', 'run', '--name', 'no-such-tool'], { env });
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /^Error: unknown tool 'no-such-tool'\. available: .*time_now/m);
