@@ -2,7 +2,7 @@
 // with the request id (exit 1). An unknown tool is a usage error found before the turn.
 import { loadSettings } from '../config/index.js';
 import { createApp } from '../app/index.js';
-import { TurnError, UsageError } from '../kernel/index.js';
+import { MessageTooLargeError, TurnError, UsageError, oversize } from '../kernel/index.js';
 import type { CommandOutput } from './output.js';
 import { firstRunNotice, missingDirs } from './first-run.js';
 
@@ -16,6 +16,11 @@ export async function runOneTurn(sessionId: string, message: string, opts: { too
     if (tool !== undefined && !app.tools.get(tool)) {
       if (!/^[a-z0-9_-]+$/.test(tool)) throw new UsageError(tool === '' ? 'tool name is empty' : `invalid tool name '${tool}'. allowed chars: a-z, 0-9, '_' and '-'`);
       throw new UsageError(`unknown tool '${tool}'. available: ${app.tools.names().join(', ')}`);
+    }
+    const bytes = oversize(message, app.settings.maxMessageBytes);
+    if (bytes !== undefined) {
+      const e = new MessageTooLargeError(bytes, app.settings.maxMessageBytes);
+      throw new UsageError(e.message, { hint: e.hint });
     }
     const reply = await app.runtime.handle({ sessionId, text: message, channel: 'cli' });
     if (reply.status === 'error') throw new TurnError(reply.requestId, reply.error ?? reply.text, { hint: reply.hint ?? codexHint(app.settings.provider, reply.error) });
