@@ -24,7 +24,7 @@ export function cleanEnv(dir: string, extra: Record<string, string | undefined> 
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v === undefined) continue;
-    if (k.startsWith('RUSTY_PINCH_') || k.endsWith('_API_KEY') || k.endsWith('_API_BASE') || k.startsWith('PICOCLAW_') || k.startsWith('FAKE_CODEX')) continue;
+    if (k.startsWith('RUSTY_PINCH_') || k.endsWith('_API_KEY') || k.endsWith('_API_BASE') || k.startsWith('PICOCLAW_') || k.startsWith('FAKE_CODEX') || k === 'FORCE_COLOR') continue; // piped output stays plain
     env[k] = v;
   }
   env.RUSTY_PINCH_PROVIDER = 'local';

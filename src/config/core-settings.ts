@@ -39,6 +39,8 @@ export interface CoreSettings {
   maxMessageBytes: number;
   /** Most bytes of earlier messages sent with a request (0 = no limit). Default 64 KiB. */
   historyMaxBytes: number;
+  /** Lowest stderr event level written (the CLI applies it; `--quiet` means `error`). */
+  logLevel: 'off' | 'error' | 'warn' | 'info' | 'debug';
 }
 
 const KEY_ORDER: Record<string, string[]> = {
@@ -120,5 +122,6 @@ export function loadCoreSettings(r: EnvReader, cwd: string): CoreSettings {
     sessionFsync: r.bool('RUSTY_PINCH_SESSION_FSYNC', true),
     maxMessageBytes: r.int('RUSTY_PINCH_MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES, { min: 0, max: 64 * 1024 * 1024 }),
     historyMaxBytes: r.int('RUSTY_PINCH_HISTORY_MAX_BYTES', 64 * 1024, { min: 0, max: 256 * 1024 * 1024 }),
+    logLevel: r.oneOf('RUSTY_PINCH_LOG_LEVEL', ['off', 'error', 'warn', 'info', 'debug'] as const, 'info'),
   };
 }

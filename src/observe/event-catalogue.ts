@@ -16,6 +16,8 @@ export interface EventCatalogue {
   warning: Msg & { [context: string]: unknown };
   telemetry_error: Msg;
   deferred_reply: { request_id: string; session_id: string; channel: string | null; response_chars: number };
+  /** The first command that created the data dir and/or workspace (CLI, piped stderr; a terminal gets a sentence). */
+  first_run: Msg & { data_dir?: string; workspace?: string };
   provider_retry: { request_id: string; provider: string; attempt: number; total: number; delay_ms: number; retry_after: boolean; error: string };
   session_corrupt_line: { path: string; preview: string };
 
