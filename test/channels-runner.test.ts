@@ -61,14 +61,19 @@ test('one chat in order, other chats not held up by a slow one', async () => {
   let active = 0;
   let maxActive = 0;
   const perChat = new Map<string, number>();
+  // Chat A's first turn ends only after B's turn did: B is not held up behind A (an event, not a sleep).
+  let bDone!: () => void;
+  const bFinished = new Promise<void>((r) => (bDone = r));
   const t = setup(async ({ chatId, text }) => {
     active++;
     maxActive = Math.max(maxActive, active);
     perChat.set(chatId, (perChat.get(chatId) ?? 0) + 1);
     assert.equal(perChat.get(chatId), 1, 'never two turns of one chat at once');
     log.push(`start ${text}`);
-    await sleep(chatId === 'A' ? 150 : 5);
+    if (text === 'a1') await bFinished;
+    await new Promise((r) => setImmediate(r));
     log.push(`end ${text}`);
+    if (text === 'b1') bDone();
     perChat.set(chatId, 0);
     active--;
     return { status: 'ok', text: `re ${text}` };
@@ -141,7 +146,8 @@ test('duplicate message ids are dropped', async () => {
     await t.adapter.push('D', 'x', { messageId: '7' });
     await t.adapter.push('E', 'x', { messageId: '7' });
     assert.equal(turns, 2, 'same id in another chat is a different message');
-    assert.ok(t.events.some((e) => e.event === 'channel_duplicate' && e.chat_id === 'D'));
+    const dup = t.events.find((e) => e.event === 'channel_duplicate' && e.chat_id === 'D');
+    assert.deepEqual(dup && Object.keys(dup).sort(), ['channel', 'chat_id', 'event', 'message_id', 'update_id'], 'one channel_duplicate shape everywhere');
     t.stop.abort();
     await t.done;
   } finally {
@@ -166,8 +172,12 @@ test('--max-messages takes exactly N turns and leaves the rest unacknowledged', 
 });
 
 test('stop waits for an in-flight turn, and aborts one that outlives the drain', async () => {
+  let started = 0;
+  let release!: () => void;
+  const slowGate = new Promise<void>((r) => (release = r));
   const t = setup(async ({ text, signal }) => {
-    if (text === 'slow') await sleep(200);
+    started++;
+    if (text === 'slow') await slowGate;
     if (text === 'stuck') await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
     return signal.aborted ? { status: 'error', text: 'aborted' } : { status: 'ok', text: `done ${text}` };
   }, { drainMs: 400 });
@@ -175,8 +185,10 @@ test('stop waits for an in-flight turn, and aborts one that outlives the drain',
     await t.adapter.running;
     const slow = t.adapter.push('S', 'slow');
     const stuck = t.adapter.push('T', 'stuck');
-    await sleep(20);
+    while (started < 2) await new Promise((r) => setImmediate(r));
     t.stop.abort();
+    // The slow turn finishes during the drain; the stuck one outlives it and is aborted.
+    release();
     const late = t.adapter.push('U', 'after stop');
     await Promise.all([slow, stuck, late]);
     await t.done;

@@ -5,7 +5,7 @@
 import { emitEvent } from '../observe/index.js';
 import type { ChannelAdapter, ChannelMessage } from './types.js';
 import type { AccessControl } from './access.js';
-import { FRIENDLY_FAILURE, KeyedQueue, RecentKeys } from '../kernel/index.js';
+import { AppError, FRIENDLY_FAILURE, KeyedQueue, RecentKeys } from '../kernel/index.js';
 
 export interface TurnInput {
   sessionId: string;
@@ -30,9 +30,9 @@ export type TurnHandler = (input: TurnInput) => Promise<TurnResult>;
 export type StopReason = 'signal' | 'max_messages' | 'error';
 
 /** Rejection of a message the runner did not take (stopping): the adapter must not acknowledge it. */
-export class NotAcceptedError extends Error {
+export class NotAcceptedError extends AppError {
   constructor() {
-    super('channel is stopping; message left for the next run');
+    super('not_accepted', 'channel is stopping; message left for the next run');
   }
 }
 
@@ -171,7 +171,7 @@ export class ChannelRunner {
     this.counts.messagesIn++;
     if (msg.messageId !== undefined && this.recent.checkAndAdd(`${msg.chatId}\u0000${msg.messageId}`)) {
       this.counts.duplicates++;
-      emitEvent('channel_duplicate', { channel: this.channel, chat_id: msg.chatId, message_id: msg.messageId });
+      emitEvent('channel_duplicate', { channel: this.channel, chat_id: msg.chatId, message_id: msg.messageId, update_id: null });
       return Promise.resolve();
     }
     // Queued now, synchronously, so one chat's messages keep their arrival order.

@@ -22,9 +22,13 @@ export function lateRecord(content: string, requestId: string): SessionRecord {
   return { role: 'assistant', content, timestamp: rfc3339Now(), request_id: requestId, deferred: true };
 }
 
-/** Plain user/assistant/system records; tool exchange records stay in the log, not the window. */
+/**
+ * Plain user/assistant records: the only plain roles we write. Tool exchange records stay in the
+ * log, not the window; any other line (a `system` line in a tampered or foreign file) is never
+ * forwarded, so a session file cannot inject a system message.
+ */
 export function replayableRecords(records: SessionRecord[]): SessionRecord[] {
-  return records.filter((r) => r.kind === undefined && (r.role === 'user' || r.role === 'assistant' || r.role === 'system'));
+  return records.filter((r) => r.kind === undefined && (r.role === 'user' || r.role === 'assistant'));
 }
 
 export function replayable(records: SessionRecord[]): ChatMessage[] {

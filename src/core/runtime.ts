@@ -11,7 +11,7 @@ import { PromptBuilder, renderCapabilities } from './prompt.js';
 import { runAgent } from './agent.js';
 import { recordLateReply } from './late.js';
 import { assistantRecord, replayable, replayableRecords, userRecord } from './records.js';
-import { emitEvent } from '../observe/index.js';
+import { emitEvent, sortedKeys } from '../observe/index.js';
 import { ToolRegistry, codePoints, parseToolInvocation, refuseRiskyGate, type ApprovalGate, type ToolContext } from '../tools/index.js';
 import { validateSessionId, type SessionRecord, type SessionStore, type Telemetry } from '../store/index.js';
 import { ProviderError, type ChatMessage, type Provider } from '../providers/index.js';
@@ -200,7 +200,7 @@ export class Runtime implements TurnDoor {
       error: outcome.error,
     };
     // Keys sorted, as the original's json! macro printed them.
-    emitEvent('turn', Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1))));
+    emitEvent('turn', sortedKeys(record));
     this.telemetry.record(record);
     this.reportCounters();
     for (const fn of this.turnListeners) fn(record);

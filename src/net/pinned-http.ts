@@ -6,6 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { checkSkillUrl, type UrlPolicy } from './url-policy.js';
+import { AppError } from '../kernel/index.js';
 
 /** The skills' User-Agent: curl-like (wttr.in answers curl with plain text). */
 export const SKILL_USER_AGENT = 'curl/8.5.0 (rusty-pinch skill)';
@@ -30,13 +31,12 @@ export interface HttpResult {
   location?: string;
 }
 
-export class SkillHttpError extends Error {
+export class SkillHttpError extends AppError {
   /** The socket error's code (ECONNRESET, ECONNREFUSED …), when there was one. */
-  code: string | undefined;
-  constructor(message: string, code?: string) {
-    super(message);
-    this.code = code;
-    this.name = 'SkillHttpError';
+  readonly socketCode: string | undefined;
+  constructor(message: string, socketCode?: string) {
+    super('skill_http', message);
+    this.socketCode = socketCode;
   }
 }
 

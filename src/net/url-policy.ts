@@ -5,6 +5,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { blockedAddressReason } from './ip-policy.js';
+import { AppError } from '../kernel/index.js';
 
 export const MAX_URL_CHARS = 2048;
 
@@ -39,10 +40,9 @@ export interface CheckedTarget {
   allowlisted: boolean;
 }
 
-export class UrlPolicyError extends Error {
+export class UrlPolicyError extends AppError {
   constructor(message: string) {
-    super(message);
-    this.name = 'UrlPolicyError';
+    super('url_policy', message);
   }
 }
 

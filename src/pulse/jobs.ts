@@ -3,11 +3,12 @@
 import { isIP } from 'node:net';
 import { blockedAddressReason } from '../net/index.js';
 import type { JobAction, JobSnapshot } from './types.js';
+import { AppError } from '../kernel/index.js';
 
-export class PulseError extends Error {
-  constructor(message: string, readonly kind: 'invalid' | 'not_found' | 'expired' = 'invalid') {
-    super(message);
-    this.name = 'PulseError';
+/** Code `pulse_<kind>`; `bad_input` (unreadable observations JSON) is a usage error (exit 2). */
+export class PulseError extends AppError {
+  constructor(message: string, readonly kind: 'invalid' | 'not_found' | 'expired' | 'bad_input' = 'invalid') {
+    super(`pulse_${kind}`, message, kind === 'expired' ? { hint: 'ask for the action again to get a new token' } : {});
   }
 }
 

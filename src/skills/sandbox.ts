@@ -5,16 +5,16 @@ import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule }
 import { discardSkillEngine, getSkillEngine, isEngineFault } from './engine.js';
 import { describeGuestError, type GuestErrorInfo } from './guest-errors.js';
 import { installHost, type RunState } from './host-bindings.js';
+import { AppError } from '../kernel/index.js';
 
 export type { SandboxLimits, SandboxHost, SandboxInput } from './sandbox-types.js';
 import type { SandboxInput, SandboxLimits } from './sandbox-types.js';
 
 export type SkillErrorKind = 'compile' | 'runtime' | 'budget' | 'engine';
 
-export class SkillRunError extends Error {
+export class SkillRunError extends AppError {
   constructor(readonly kind: SkillErrorKind, message: string) {
-    super(message);
-    this.name = 'SkillRunError';
+    super(`skill_${kind}`, message);
   }
 }
 
