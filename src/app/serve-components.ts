@@ -37,8 +37,8 @@ export async function buildServeComponents(app: App, deps: ServeComponentDeps): 
   return components;
 }
 
-/** The road out's drainer; also migrates what older versions left (once). */
-export function outboxComponent(app: App, deps: ServeComponentDeps): Component {
+/** The road out's drainer (its depth feeds the `outbox` queue metric); also migrates what older versions left (once). */
+export function outboxComponent(app: App, deps: ServeComponentDeps): Component & { depth(): number } {
   const drainer = new OutboxDrainer(app.outbox, { deliver: deps.deliver, accepts: deps.accepts, pollMs: deps.outboxPollMs });
   return {
     name: drainer.name,
@@ -48,6 +48,7 @@ export function outboxComponent(app: App, deps: ServeComponentDeps): Component {
       await drainer.start();
     },
     ready: () => drainer.ready(),
+    depth: () => drainer.depth,
     stop: () => drainer.stop(),
   };
 }

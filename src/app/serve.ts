@@ -193,6 +193,10 @@ export async function runServe(options: ServeOptions = {}): Promise<number> {
           const q: Record<string, number> = { runtime_turns: app.runtime.queueDepth };
           for (const s of supervisors) s.queueDepths(q);
           if (app.codex) q.codex = app.codex.peekWork().queueDepth;
+          for (const c of components) {
+            const depth = (c as { depth?: () => number }).depth?.();
+            if (depth !== undefined) q[c.name] = depth;
+          }
           return q;
         },
       }));
