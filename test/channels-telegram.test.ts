@@ -3,9 +3,9 @@
 // watchdog, long replies, fatal token errors and token redaction.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AccessControl, ChannelRunner, PairingStore, TelegramAdapter, type TurnHandler } from '../src/channels/index.js';
+import { AccessControl, ChannelRunner, PairingStore, TelegramAdapter, TelegramJournal, type TurnHandler } from '../src/channels/index.js';
 import type { TelegramSettings } from '../src/config/index.js';
 import { setEventSink } from '../src/observe/index.js';
 import { startFakeTelegram, type FakeTelegram } from './fakes/telegram-api.js';
@@ -69,8 +69,8 @@ test('replies reach the right chat, as HTML, with typing; the journal keeps the 
     assert.ok(fake.actions.some((a) => a.chat_id === '101' && a.action === 'typing'));
     assert.ok(fake.calls.some((c) => c.method === 'deleteWebhook'));
     await fake.waitFor(() => {
-      const j = JSON.parse(readFileSync(join(h.dir, 'channels', 'telegram-offset.json'), 'utf8'));
-      return j.offset === id1 + 2 && j.pending.length === 0;
+      const j = new TelegramJournal(h.dir).load(fake.token.split(':')[0]!);
+      return j.offset === id1 + 2 && j.pending.size === 0;
     }, 5000, 'journal caught up');
     const gu = fake.calls.filter((c) => c.method === 'getUpdates').at(-1)!;
     assert.deepEqual(gu.body.allowed_updates, ['message']);

@@ -108,6 +108,7 @@ export class TelegramAdapter implements ChannelAdapter {
         this.request?.abort();
         await Promise.allSettled([...this.inflight]);
         this.persist();
+        await this.journal.close();
       }
     } finally {
       this.ready = false;
@@ -173,7 +174,7 @@ export class TelegramAdapter implements ChannelAdapter {
       this.failures = 0;
       this.ready = true;
       try {
-        this.accept(updates as unknown[], onMessage);
+        await this.accept(updates as unknown[], onMessage);
       } catch (err) {
         // The journal could not be written: nothing was dispatched; poll the same offset again.
         emitEvent('channel_poll_error', { channel: CHANNEL, error: `cannot persist the update journal: ${(err as Error).message}` });
@@ -184,8 +185,12 @@ export class TelegramAdapter implements ChannelAdapter {
     }
   }
 
-  /** Records a batch in the journal (before anything is answered), then dispatches it. */
-  private accept(updates: unknown[], onMessage: (msg: ChannelMessage) => Promise<void>): void {
+  /**
+   * Records a batch in the journal and waits until it is on disk (group-committed with the
+   * handled records of concurrent turns), then dispatches it. The next poll, which confirms the
+   * offset to Telegram, starts only after that.
+   */
+  private async accept(updates: unknown[], onMessage: (msg: ChannelMessage) => Promise<void>): Promise<void> {
     let offset = this.state.offset;
     const fresh: Array<[number, ChannelMessage]> = [];
     for (const raw of updates) {
@@ -206,9 +211,9 @@ export class TelegramAdapter implements ChannelAdapter {
       fresh.push([p.updateId, p.message]);
     }
     if (offset === this.state.offset && fresh.length === 0) return;
-    const next: JournalState = { offset, pending: new Map([...this.state.pending, ...fresh]) };
-    this.journal.save(this.botId, next);
-    this.state = next;
+    await this.journal.received(fresh, offset);
+    this.state.offset = offset;
+    for (const [id, msg] of fresh) this.state.pending.set(id, msg);
     for (const [id, msg] of fresh) this.dispatch(id, msg, onMessage);
   }
 
@@ -229,16 +234,28 @@ export class TelegramAdapter implements ChannelAdapter {
 
   private handled(id: number): void {
     this.state.pending.delete(id);
-    this.persist();
+    try {
+      // Not awaited: a lost "handled" line only means the update is replayed, and a replay is
+      // answered from the session without a second turn (see docs/delivery.md).
+      this.journal.handled(id).catch((err: unknown) => this.stateError(err));
+      if (this.journal.wantsCompaction) this.journal.compact(this.state);
+    } catch (err) {
+      this.stateError(err);
+    }
   }
 
+  /** Folds the journal log into its snapshot (on stop). */
   private persist(): void {
     if (!this.botId) return;
     try {
-      this.journal.save(this.botId, this.state);
+      this.journal.compact(this.state);
     } catch (err) {
-      emitEvent('channel_state_error', { channel: CHANNEL, path: this.journal.path, error: (err as Error).message });
+      this.stateError(err);
     }
+  }
+
+  private stateError(err: unknown): void {
+    emitEvent('channel_state_error', { channel: CHANNEL, path: this.journal.logPath, error: (err as Error)?.message ?? String(err) });
   }
 
   /** Watchdog: no successful poll for stallMs → abort the current request, start a new loop. */
