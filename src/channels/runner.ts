@@ -13,6 +13,8 @@ export interface TurnInput {
   channel: string;
   chatId: string;
   senderId: string;
+  /** Platform message id: the turn is idempotent by it (a replay stores nothing twice). */
+  messageId?: string;
   /** Aborted when a stop has waited too long for the turn (or on a second signal). */
   signal: AbortSignal;
 }
@@ -217,7 +219,7 @@ export class ChannelRunner {
     const stopTyping = this.startTyping(msg.chatId);
     let result: TurnResult;
     try {
-      result = await this.handle({ sessionId, text: msg.text, channel: this.channel, chatId: msg.chatId, senderId: msg.senderId, signal: this.turnCtl.signal });
+      result = await this.handle({ sessionId, text: msg.text, channel: this.channel, chatId: msg.chatId, senderId: msg.senderId, ...(msg.messageId !== undefined ? { messageId: msg.messageId } : {}), signal: this.turnCtl.signal });
     } catch (err) {
       result = { status: 'error', text: (err as Error)?.message ?? String(err) };
     } finally {

@@ -46,6 +46,11 @@ export interface Classified {
   badMarkup: boolean;
   /** The request surely never reached the server (safe to repeat a send without duplicates). */
   notSent: boolean;
+  /**
+   * No answer, but the request may have reached Telegram (reset, socket hang up, timeout): the
+   * send may or may not have been delivered. Sends retry these too (at-least-once, docs/delivery.md).
+   */
+  unknownFate: boolean;
   message: string;
 }
 
@@ -68,6 +73,7 @@ export function classifyError(err: unknown, token: string): Classified {
       retryAfterMs: retryAfter,
       badMarkup,
       notSent: false,
+      unknownFate: false,
       message: scrub(`telegram API returned error ${status}: ${description}`),
     };
   }
@@ -76,7 +82,9 @@ export function classifyError(err: unknown, token: string): Classified {
   const code = (e?.error as { code?: unknown } | undefined)?.code;
   const notSent = typeof code === 'string' && NOT_SENT.has(code);
   const base = err instanceof Error ? err.message : String(err);
-  return { fatal: false, transient: true, status: undefined, retryAfterMs: undefined, badMarkup: false, notSent, message: scrub(`${base}${cause}`) };
+  // Anything else without an HTTP answer (ECONNRESET, "socket hang up" on a reused keep-alive
+  // socket, EPIPE, a timeout) leaves the send's fate unknown.
+  return { fatal: false, transient: true, status: undefined, retryAfterMs: undefined, badMarkup: false, notSent, unknownFate: !notSent, message: scrub(`${base}${cause}`) };
 }
 
 /** A Bot API call failed; `message` never contains the token. */

@@ -288,7 +288,7 @@ export class TelegramAdapter implements ChannelAdapter {
           emitEvent('channel_format_fallback', { channel: CHANNEL, chat_id: chatId, error: c.message });
           await api.sendMessage(chatId, piece.raw);
         }
-      });
+      }, chatId);
     }
   }
 
@@ -298,18 +298,21 @@ export class TelegramAdapter implements ChannelAdapter {
   }
 
   /**
-   * Retries a send with exponential backoff on 5xx (and 429 beyond auto-retry) and on connection
-   * failures that never reached the server. A reset or timeout after the request went out is not
-   * retried: Telegram may have delivered it, and a duplicate reply is worse than a logged error.
+   * Retries a send with exponential backoff (5 attempts over ~15 s) on 5xx, on 429 beyond
+   * auto-retry, on connection failures that never reached the server (refused, DNS), and on
+   * failures whose fate is unknown (reset, socket hang up on a reused keep-alive socket, timeout):
+   * delivery is at-least-once (docs/delivery.md), so a rare duplicate beats a lost reply. Each
+   * retry is logged with its classification; 4xx answers are final.
    */
-  private async withRetries(fn: () => Promise<void>): Promise<void> {
+  private async withRetries(fn: () => Promise<void>, chatId: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await fn();
       } catch (err) {
         const c = classifyError(err, this.token);
-        const again = c.notSent || (c.status !== undefined && (c.status >= 500 || c.status === 429));
-        if (!again || attempt >= 3) throw new TelegramApiError(c);
+        const again = c.notSent || c.unknownFate || (c.status !== undefined && (c.status >= 500 || c.status === 429));
+        if (!again || attempt >= 4) throw new TelegramApiError(c);
+        emitEvent('channel_send_retry', { channel: CHANNEL, chat_id: chatId, attempt: attempt + 1, fate: c.notSent ? 'not_sent' : c.unknownFate ? 'unknown' : 'rejected', error: c.message });
         await sleep(Math.max(c.retryAfterMs ?? 0, backoffDelay(attempt, 500, 8000, this.random)));
       }
     }

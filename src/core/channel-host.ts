@@ -14,7 +14,7 @@ export const CHANNEL_NAMES: readonly ChannelName[] = ['telegram', 'whatsapp'];
 /** The runner's turn handler: one Runtime.handle per message, session `<channel>:<chat id>`. */
 export function runtimeTurnHandler(runtime: Runtime): TurnHandler {
   return async (input) => {
-    const reply = await runtime.handle({ sessionId: input.sessionId, text: input.text, channel: input.channel, chatId: input.chatId, senderId: input.senderId, signal: input.signal });
+    const reply = await runtime.handle({ sessionId: input.sessionId, text: input.text, channel: input.channel, chatId: input.chatId, senderId: input.senderId, messageId: input.messageId, signal: input.signal });
     return { status: reply.status, text: reply.text, ...(reply.deferred ? { deferred: true } : {}) };
   };
 }

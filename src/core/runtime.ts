@@ -129,6 +129,7 @@ export class Runtime {
   /** Waits for queued turns and writes telemetry. Call before the process exits. */
   async close(): Promise<void> {
     await this.queue.idle();
+    await this.sessions.close().catch((err) => emitEvent('session_error', { message: errorChain(err) }));
     await this.telemetry.flush().catch((err) => emitEvent('telemetry_error', { message: errorChain(err) }));
   }
 
@@ -144,9 +145,27 @@ export class Runtime {
   }
 
   private async turn(requestId: string, msg: InboundMessage): Promise<Reply> {
+    let resumed: SessionRecord | undefined;
+    if (msg.messageId !== undefined) {
+      // A replay (the channel re-delivered a message after a crash): never store it twice.
+      let found;
+      try {
+        found = this.sessions.findMessage(msg.sessionId, msg.messageId);
+      } catch {
+        found = undefined; // unreadable session: the turn below reports it
+      }
+      if (found) {
+        const original = typeof found.user.request_id === 'string' ? found.user.request_id : requestId;
+        const answer = found.after.find((r) => r.role === 'assistant' && r.kind === undefined && r.request_id === original);
+        emitEvent('turn_replay', { request_id: original, session_id: msg.sessionId, message_id: msg.messageId, action: answer ? 'resend_stored_answer' : 'resume_turn' });
+        if (answer) return { requestId: original, sessionId: msg.sessionId, status: 'ok', text: answer.content, path: found.user.content.startsWith('/tool') ? 'tool' : 'provider' };
+        resumed = found.user;
+        requestId = original;
+      }
+    }
     const inv = parseToolInvocation(msg.text);
     if (inv) return this.toolTurn(requestId, msg, inv.name, inv.args);
-    return this.providerTurn(requestId, msg);
+    return this.providerTurn(requestId, msg, resumed);
   }
 
   private async toolTurn(requestId: string, msg: InboundMessage, name: string, args: string): Promise<Reply> {
@@ -157,7 +176,7 @@ export class Runtime {
       const output = await this.tools.execute(name, args, this.toolContext(requestId, msg.sessionId, 'user', msg.signal));
       const response = `[tool:${name}]\n${output}`;
       const ts = rfc3339Now();
-      await this.sessions.append(msg.sessionId, { role: 'user', content: command, timestamp: ts }, { role: 'assistant', content: response, timestamp: rfc3339Now() });
+      await this.sessions.append(msg.sessionId, { role: 'user', content: command, timestamp: ts, ...idFields(requestId, msg) }, { role: 'assistant', content: response, timestamp: rfc3339Now(), request_id: requestId });
       this.bus.publish('tool', `${name}:${args}`);
       this.bus.publish('tool_out', `${name}:${output}`);
       this.recordTurn(requestId, msg.sessionId, { ...base, path: 'tool', status: 'ok', response_chars: codePoints(response), error: null });
@@ -168,7 +187,8 @@ export class Runtime {
     }
   }
 
-  private async providerTurn(requestId: string, msg: InboundMessage): Promise<Reply> {
+  /** `resumed`: the user record of this message, stored by a run that crashed before answering. */
+  private async providerTurn(requestId: string, msg: InboundMessage, resumed?: SessionRecord): Promise<Reply> {
     const userChars = codePoints(msg.text);
     let history: SessionRecord[];
     let historyTotal: number;
@@ -176,9 +196,16 @@ export class Runtime {
     try {
       history = this.historyWindow(msg.sessionId);
       historyTotal = this.sessions.count(msg.sessionId);
-      // Persist the user's message first: a failing provider must not lose it. The disk flush
-      // overlaps the provider call and is awaited before the turn ends.
-      userSynced = this.sessions.appendDeferred(msg.sessionId, { role: 'user', content: msg.text, timestamp: rfc3339Now(), request_id: requestId });
+      if (resumed) {
+        // Its user line (and any tool records of the interrupted attempt) is already stored.
+        history = history.filter((r) => r !== resumed && r.request_id !== requestId);
+        historyTotal = Math.max(0, historyTotal - 1);
+        userSynced = Promise.resolve();
+      } else {
+        // Persist the user's message first: a failing provider must not lose it. The disk flush
+        // overlaps the provider call and is awaited before the turn ends.
+        userSynced = this.sessions.appendDeferred(msg.sessionId, { role: 'user', content: msg.text, timestamp: rfc3339Now(), ...idFields(requestId, msg) });
+      }
       userSynced.catch(() => undefined); // awaited below; never an unhandled rejection
     } catch (err) {
       const e = err instanceof ValidationError ? err : new AppError('session', `failed loading session history: ${errorChain(err)}`, { cause: err });
@@ -203,7 +230,7 @@ export class Runtime {
         toolContext: this.toolContext(requestId, msg.sessionId, 'assistant', msg.signal),
         persist: (records) => this.sessions.append(msg.sessionId, ...records),
       });
-      if (!result.queued) await this.sessions.append(msg.sessionId, { role: 'assistant', content: result.content, timestamp: rfc3339Now() });
+      if (!result.queued) await this.sessions.append(msg.sessionId, { role: 'assistant', content: result.content, timestamp: rfc3339Now(), request_id: requestId });
       await userSynced;
       this.bus.publish('out', result.content);
       this.recordTurn(requestId, msg.sessionId, {
@@ -267,4 +294,9 @@ function replayableRecords(records: SessionRecord[]): SessionRecord[] {
 
 function replayable(records: SessionRecord[]): ChatMessage[] {
   return records.map((r) => ({ role: r.role as ChatMessage['role'], content: r.content }));
+}
+
+/** `request_id`, and `message_id` for channel messages (replays are matched by it). */
+function idFields(requestId: string, msg: InboundMessage): { request_id: string; message_id?: string } {
+  return msg.messageId !== undefined ? { request_id: requestId, message_id: msg.messageId } : { request_id: requestId };
 }

@@ -20,7 +20,13 @@ export interface Call {
 }
 
 /** One scripted answer for the next call of a method. */
-export type Scripted = { status: 429; retryAfter: number } | { status: number; description?: string } | { hang: true } | { raw: string };
+export type Scripted =
+  | { status: 429; retryAfter: number }
+  | { status: number; description?: string }
+  | { hang: true }
+  | { raw: string }
+  /** The connection is closed without an answer after the request was read ("socket hang up"); `deliver` records a sendMessage first (its fate unknown to the client). */
+  | { reset: true; deliver?: boolean };
 
 export interface FakeTelegram {
   /** API root for RUSTY_PINCH_CHANNELS_TELEGRAM_API_ROOT. */
@@ -129,6 +135,14 @@ export async function startFakeTelegram(options: { token?: string } = {}): Promi
       if (scripted) {
         if ('hang' in scripted) {
           hung.add(res);
+          return;
+        }
+        if ('reset' in scripted) {
+          if (scripted.deliver && method === 'sendMessage') {
+            sent.push({ chat_id: String(body.chat_id), text: String(body.text ?? ''), ...(typeof body.parse_mode === 'string' ? { parse_mode: body.parse_mode } : {}), at: Date.now() });
+            wake();
+          }
+          res.socket?.destroy();
           return;
         }
         if ('raw' in scripted) {
