@@ -49,6 +49,8 @@ export interface FakeTelegram {
   waitFor(pred: () => boolean, timeoutMs?: number, what?: string): Promise<void>;
   /** Highest offset a getUpdates call has confirmed. */
   confirmed(): number;
+  /** Bytes received from clients so far (benches: a client's socket writes). */
+  bytesIn(): number;
   close(): Promise<void>;
 }
 
@@ -176,6 +178,15 @@ export async function startFakeTelegram(options: { token?: string } = {}): Promi
       }
     });
   });
+  const sockets = new Set<import('node:net').Socket>();
+  let closedBytes = 0;
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => {
+      closedBytes += s.bytesRead;
+      sockets.delete(s);
+    });
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
 
@@ -234,6 +245,7 @@ export async function startFakeTelegram(options: { token?: string } = {}): Promi
       });
     },
     confirmed: () => confirmedOffset,
+    bytesIn: () => closedBytes + [...sockets].reduce((n, s) => n + s.bytesRead, 0),
     async close() {
       for (const r of hung) r.destroy();
       server.closeAllConnections();
