@@ -63,7 +63,7 @@ test('a partial last log line is not there yet; a corrupt complete line is skipp
 test('compaction folds the log into the v1 snapshot and empties it; replay after a crash mid-compaction is harmless', async () => {
   const { dir, cleanup } = tempDir();
   try {
-    const j = new TelegramJournal(dir);
+    const j = new TelegramJournal(dir, { compactBytes: 64 * 1024 });
     const state = j.load('42');
     let id = 1;
     while (!j.wantsCompaction) {

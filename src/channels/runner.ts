@@ -54,6 +54,8 @@ export interface RunnerOptions {
   /** Typing indicator refresh. Default 4 s; stops after typingMaxMs (default 5 min). */
   typingIntervalMs?: number;
   typingMaxMs?: number;
+  /** First typing indicator only after this long (a quick answer needs none). Default 0. */
+  typingDelayMs?: number;
 }
 
 export interface RunnerStats {
@@ -89,6 +91,7 @@ export class ChannelRunner {
   private readonly drainMs: number;
   private readonly typingIntervalMs: number;
   private readonly typingMaxMs: number;
+  private readonly typingDelayMs: number;
   private readonly queue: KeyedQueue;
   private readonly recent = new RecentKeys(4096);
   private readonly stopCtl = new AbortController();
@@ -108,6 +111,7 @@ export class ChannelRunner {
     this.drainMs = options.drainMs ?? 25_000;
     this.typingIntervalMs = options.typingIntervalMs ?? 4000;
     this.typingMaxMs = options.typingMaxMs ?? 5 * 60_000;
+    this.typingDelayMs = options.typingDelayMs ?? 0;
     this.queue = new KeyedQueue(options.concurrency ?? 8);
   }
 
@@ -238,14 +242,26 @@ export class ChannelRunner {
     const typing = this.adapter.typing?.bind(this.adapter);
     if (!typing) return () => undefined;
     const fire = (): void => void typing(chatId).catch(() => undefined);
-    fire();
     const started = Date.now();
-    const timer = setInterval(() => {
-      if (Date.now() - started > this.typingMaxMs) clearInterval(timer);
-      else fire();
-    }, this.typingIntervalMs);
-    timer.unref?.();
-    return () => clearInterval(timer);
+    let timer: NodeJS.Timeout | undefined;
+    const begin = (): void => {
+      fire();
+      timer = setInterval(() => {
+        if (Date.now() - started > this.typingMaxMs) clearInterval(timer);
+        else fire();
+      }, this.typingIntervalMs);
+      timer.unref?.();
+    };
+    if (this.typingDelayMs <= 0) {
+      begin();
+      return () => clearInterval(timer);
+    }
+    const delay = setTimeout(begin, this.typingDelayMs);
+    delay.unref?.();
+    return () => {
+      clearTimeout(delay);
+      clearInterval(timer);
+    };
   }
 
   /** Sends, logging (not throwing) a failure: the message counts as handled either way. */

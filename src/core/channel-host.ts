@@ -97,6 +97,8 @@ export function hostChannel(app: App, adapter: ChannelAdapter, options: { maxMes
     handle: runtimeTurnHandler(app.runtime),
     maxMessages: options.maxMessages,
     concurrency: settings.maxConcurrentTurns,
+    // Typing only for answers that take a moment: a request per quick reply halves throughput.
+    typingDelayMs: 500,
     drainMs: options.drainMs ?? (channel === 'telegram' ? settings.channels.telegram.drainSecs * 1000 : undefined),
   });
   const off = app.runtime.onDeferredReply((reply) => {

@@ -146,14 +146,16 @@ export class Runtime {
 
   private async turn(requestId: string, msg: InboundMessage): Promise<Reply> {
     let resumed: SessionRecord | undefined;
+    let recent: SessionRecord[] | undefined;
     if (msg.messageId !== undefined) {
-      // A replay (the channel re-delivered a message after a crash): never store it twice.
-      let found;
+      // A replay (the channel re-delivered a message after a crash): never store it twice. The
+      // records read here also serve as the history window (one read per turn).
       try {
-        found = this.sessions.findMessage(msg.sessionId, msg.messageId);
+        recent = this.sessions.tail(msg.sessionId, this.recentWindow());
       } catch {
-        found = undefined; // unreadable session: the turn below reports it
+        recent = undefined; // unreadable session: the turn below reports it
       }
+      const found = recent && findMessage(recent, msg.messageId);
       if (found) {
         const original = typeof found.user.request_id === 'string' ? found.user.request_id : requestId;
         const answer = found.after.find((r) => r.role === 'assistant' && r.kind === undefined && r.request_id === original);
@@ -165,7 +167,12 @@ export class Runtime {
     }
     const inv = parseToolInvocation(msg.text);
     if (inv) return this.toolTurn(requestId, msg, inv.name, inv.args);
-    return this.providerTurn(requestId, msg, resumed);
+    return this.providerTurn(requestId, msg, resumed, recent);
+  }
+
+  /** Records read for the replay check: enough to serve the history window too. */
+  private recentWindow(): number {
+    return Math.max(32, this.settings.historyWindow * 2 + 8);
   }
 
   private async toolTurn(requestId: string, msg: InboundMessage, name: string, args: string): Promise<Reply> {
@@ -188,13 +195,13 @@ export class Runtime {
   }
 
   /** `resumed`: the user record of this message, stored by a run that crashed before answering. */
-  private async providerTurn(requestId: string, msg: InboundMessage, resumed?: SessionRecord): Promise<Reply> {
+  private async providerTurn(requestId: string, msg: InboundMessage, resumed?: SessionRecord, recent?: SessionRecord[]): Promise<Reply> {
     const userChars = codePoints(msg.text);
     let history: SessionRecord[];
     let historyTotal: number;
     let userSynced: Promise<void>;
     try {
-      history = this.historyWindow(msg.sessionId);
+      history = this.historyWindow(msg.sessionId, recent);
       historyTotal = this.sessions.count(msg.sessionId);
       if (resumed) {
         // Its user line (and any tool records of the interrupted attempt) is already stored.
@@ -256,9 +263,14 @@ export class Runtime {
    * The last `historyWindow` plain messages. Tool exchange records stay in the log but are not
    * replayed, so when some are in the way a larger tail is read (rarely needed).
    */
-  private historyWindow(sessionId: string): SessionRecord[] {
+  private historyWindow(sessionId: string, recent?: SessionRecord[]): SessionRecord[] {
     const want = this.settings.historyWindow;
     if (want === 0) return [];
+    if (recent) {
+      const plain = replayableRecords(recent);
+      // The whole session was read, or enough plain messages: no second read.
+      if (recent.length < this.recentWindow() || plain.length >= want) return plain.slice(-want);
+    }
     let read = want;
     for (;;) {
       const raw = this.sessions.tail(sessionId, read);
@@ -299,4 +311,13 @@ function replayable(records: SessionRecord[]): ChatMessage[] {
 /** `request_id`, and `message_id` for channel messages (replays are matched by it). */
 function idFields(requestId: string, msg: InboundMessage): { request_id: string; message_id?: string } {
   return msg.messageId !== undefined ? { request_id: requestId, message_id: msg.messageId } : { request_id: requestId };
+}
+
+/** The user record stored for a platform message id, with the records around it. */
+function findMessage(records: SessionRecord[], messageId: string): { user: SessionRecord; after: SessionRecord[] } | undefined {
+  for (let i = records.length - 1; i >= 0; i--) {
+    const r = records[i]!;
+    if (r.role === 'user' && r.message_id === messageId) return { user: r, after: records.slice(i + 1) };
+  }
+  return undefined;
 }

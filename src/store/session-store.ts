@@ -156,16 +156,6 @@ export class SessionStore {
     // `carry` is a last line without its newline: still being written, not there yet.
   }
 
-  /** Finds the user record stored for a platform message id among the last `window` records. */
-  findMessage(sessionId: string, messageId: string, window = 64): { user: SessionRecord; after: SessionRecord[]; before: SessionRecord[] } | undefined {
-    const recs = this.tail(sessionId, window);
-    for (let i = recs.length - 1; i >= 0; i--) {
-      const r = recs[i]!;
-      if (r.role === 'user' && r.message_id === messageId) return { user: r, after: recs.slice(i + 1), before: recs.slice(0, i) };
-    }
-    return undefined;
-  }
-
   /**
    * Number of stored lines. Kept incrementally in `.index/<file>.json` (a cache: it is rebuilt
    * when missing or stale), so counting costs the same for ten messages or a million.
