@@ -48,6 +48,7 @@ export class TelegramAdapter implements ChannelAdapter {
   private failures = 0;
   private request: AbortController | undefined;
   private restarts = 0;
+  private slotFreed: (() => void) | undefined;
 
   constructor(settings: TelegramSettings, deps: TelegramDeps) {
     if (!settings.token) throw new Error('RUSTY_PINCH_CHANNELS_TELEGRAM_TOKEN is required when telegram channel is enabled');
@@ -138,9 +139,15 @@ export class TelegramAdapter implements ChannelAdapter {
   private async pollLoop(gen: number, client: TelegramClient, onMessage: (msg: ChannelMessage) => Promise<void>, signal: AbortSignal, stop: (err?: unknown) => void): Promise<void> {
     while (!signal.aborted && gen === this.generation) {
       if (this.inflight.size >= this.maxInflight) {
-        // Back-pressure: a slow provider must not make us hold thousands of updates.
+        // Back-pressure: a slow provider must not make us hold thousands of updates. Woken when
+        // a slot frees (one promise, not a race over every in-flight update).
         this.paused = true;
-        await Promise.race([...this.inflight, sleep(1000, signal)]);
+        await new Promise<void>((resolve) => {
+          this.slotFreed = resolve;
+          const t = setTimeout(resolve, 1000);
+          t.unref();
+        });
+        this.slotFreed = undefined;
         this.paused = false;
         this.lastOk = Date.now();
         continue;
@@ -229,7 +236,10 @@ export class TelegramAdapter implements ChannelAdapter {
       },
     );
     this.inflight.add(done);
-    void done.finally(() => this.inflight.delete(done));
+    void done.finally(() => {
+      this.inflight.delete(done);
+      if (this.inflight.size < this.maxInflight) this.slotFreed?.();
+    });
   }
 
   private handled(id: number): void {

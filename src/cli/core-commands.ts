@@ -48,8 +48,9 @@ export function registerCoreCommands(program: Command): void {
         const { loadSettings } = await import('../config/index.js');
         const { SessionStore } = await import('../store/index.js');
         const s = loadSettings();
-        const records = new SessionStore(s.sessionsDir).all(opts.session);
-        return { json: records.map((r) => ({ role: r.role, content: r.content, timestamp: r.timestamp })) };
+        // Streamed: the same pretty JSON array, in constant memory whatever the session's size.
+        const { writeJsonArray } = await import('./stream-json.js');
+        await writeJsonArray(process.stdout, new SessionStore(s.sessionsDir).stream(opts.session), (r) => ({ role: r.role, content: r.content, timestamp: r.timestamp }));
       }),
     );
 
