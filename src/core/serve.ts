@@ -143,7 +143,7 @@ export async function runServe(options: ServeOptions = {}): Promise<number> {
       });
     }
     // Turns are counted from the first one; metrics load in the background (prom-client is lazy).
-    offTurns = app.runtime.onTurn((r) => (metrics ? metrics.recordTurn(r) : pendingTurns.push(r)));
+    offTurns = app.runtime.onTurn((r) => (metrics ? metrics.recordTurn(r) : settings.ops.addr ? void pendingTurns.push(r) : undefined));
     if (options.handleSignals !== false) {
       offSignals = onStopSignals((count) => {
         if (count === 1) stop.abort();
@@ -162,10 +162,12 @@ export async function runServe(options: ServeOptions = {}): Promise<number> {
       const ready = !stopping && !booting && Object.values(checks).every(Boolean);
       return { ready, checks, ...(stopping ? { reason: 'stopping' } : booting ? { reason: 'starting' } : {}) };
     };
+    // The metrics library loads later (first scrape, or a moment after start): it is the
+    // largest module of serve, and loading it delayed readiness on a busy machine. Turns are
+    // buffered until then.
     let metricsLoad: Promise<ServeMetrics> | undefined;
-    if (settings.ops.addr) {
-      const { host, port } = settings.ops.addr;
-      const loading = (metricsLoad = createMetrics({
+    const loadMetrics = (): Promise<ServeMetrics> =>
+      (metricsLoad ??= createMetrics({
         channels: () => supervisors.map((s) => s.sample()),
         queues: () => {
           const q: Record<string, number> = { runtime_turns: app.runtime.queue.depth };
@@ -173,9 +175,15 @@ export async function runServe(options: ServeOptions = {}): Promise<number> {
           if (app.codex) q.codex = app.codex.peekWork().queueDepth;
           return q;
         },
+      }).then((m) => {
+        metrics = m;
+        for (const r of pendingTurns.splice(0)) m.recordTurn(r);
+        return m;
       }));
+    if (settings.ops.addr) {
+      const { host, port } = settings.ops.addr;
       try {
-        ops = await startOpsServer({ host, port, readiness, metrics: async () => (await loading).render() });
+        ops = await startOpsServer({ host, port, readiness, metrics: async () => (await loadMetrics()).render() });
       } catch (err) {
         throw new ConfigError(`ops endpoint cannot listen on ${host}:${port}: ${errorChain(err)}`, { hint: 'set RUSTY_PINCH_OPS_ADDR to a free loopback address (e.g. 127.0.0.1:9465) or to off' });
       }
@@ -186,10 +194,7 @@ export async function runServe(options: ServeOptions = {}): Promise<number> {
     for (const s of supervisors) emitChannelStart(settings, s.name, undefined);
     running = supervisors.map((s) => s.run(stop.signal).catch((err) => emitEvent('serve_channel_failed', { channel: s.name, error: errorChain(err), retry_in_ms: null })));
 
-    const [loaded, built] = await Promise.all([metricsLoad, buildServeComponents(app)]);
-    metrics = loaded;
-    if (metrics) for (const r of pendingTurns.splice(0)) metrics.recordTurn(r);
-    components = built;
+    components = await buildServeComponents(app);
     const ctx: ServeContext = { app, signal: stop.signal, notify: (target, text) => notify(supervisors, target, text) };
     for (const c of components) {
       if (stop.signal.aborted) break;
@@ -201,6 +206,7 @@ export async function runServe(options: ServeOptions = {}): Promise<number> {
       }
     }
     booting = false;
+    if (ops) setTimeout(() => void loadMetrics().catch((err) => emitEvent('warning', { message: `metrics unavailable: ${errorChain(err)}`, component: 'ops' })), 1500).unref();
     emitEvent('serve_start', { channels: supervisors.map((s) => s.name), components: components.map((c) => c.name), ops_addr: ops ? `${ops.host}:${ops.port}` : null, startup_ms: Math.round(performance.now() - startedAt) });
 
     await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
