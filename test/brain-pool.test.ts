@@ -263,6 +263,29 @@ test('corrupt state file: moved aside with a warning and rebuilt', async () => {
   }
 });
 
+test('garbage: a partly corrupt state keeps the queued prompts that validate; the file is backed up', async () => {
+  const { settings, cleanup } = setup();
+  const cap = captureEvents();
+  try {
+    const pool = openCodexPool(settings);
+    mkdirSync(join(settings.workspace, 'codex'), { recursive: true });
+    const original = JSON.stringify({ version: 1, next_task_id: 'x', accounts: { a1: { healthy: 'yes', uses: ['1e3'] } }, queue: [{ id: 1, prompt: 'keep me' }, { id: 2, prompt: 42 }, { id: 3, prompt: 'me too', attempts: -1 }, { id: 4, prompt: 'and me' }], running: 'no' });
+    writeFileSync(pool.statePath, original);
+    const st = (await pool.status()) as any;
+    assert.equal(st.queue_depth, 2);
+    const saved = JSON.parse(readFileSync(pool.statePath, 'utf8'));
+    assert.deepEqual(saved.queue.map((t: any) => t.prompt), ['keep me', 'and me']);
+    const backup = readdirSync(join(settings.workspace, 'codex')).find((f) => f.startsWith('state.json.corrupt-'));
+    assert.ok(backup, 'the original is kept aside');
+    assert.equal(readFileSync(join(settings.workspace, 'codex', backup), 'utf8'), original);
+    const warning = cap.events.find((e) => e.event === 'warning' && String(e.message).includes('codex state'));
+    assert.ok(warning && Array.isArray(warning.problems) && (warning.problems as string[]).some((p) => p.includes('queue[1].prompt')));
+  } finally {
+    cap.restore();
+    cleanup();
+  }
+});
+
 test('a task left running by a dead process goes back to the head of the queue', async () => {
   const { settings, cleanup } = setup();
   try {

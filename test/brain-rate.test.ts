@@ -115,14 +115,23 @@ test('accounts garbage: blank ids skipped, bad numbers → default, duplicates a
   assert.equal(none.issues.length, 1);
 });
 
-test('state decoder: refuses foreign shapes, tolerates missing optional fields, keeps ids monotonic', () => {
-  for (const bad of [null, [], 'x', 42, {}, { queue: {}, accounts: {} }, { queue: [], accounts: [] }, { queue: [{ id: 'x' }], accounts: {} }, { queue: [], accounts: { a: 5 } }]) {
+test('state decoder: refuses foreign shapes, salvages what validates, keeps ids monotonic', () => {
+  for (const bad of [null, [], 'x', 42, {}, { queue: {}, accounts: {} }, { queue: [], accounts: [] }]) {
     assert.throws(() => decodeState(bad), Error, JSON.stringify(bad));
   }
-  const s = decodeState({ queue: [{ id: 7, prompt: 'p' }], accounts: { a: { uses: [1, 'x', null, 2] } }, next_task_id: 3 });
-  assert.equal(s.next_task_id, 8);
-  assert.deepEqual(s.accounts.a!.uses, [1, 2]);
-  assert.equal(s.accounts.a!.healthy, true);
+  const issues: string[] = [];
+  const s = decodeState({ queue: [{ id: 7, prompt: 'p' }, { id: 'x' }, { id: 9, prompt: 'q' }], accounts: { a: { uses: [1, 'x', null, 2] }, b: { uses: [3] }, c: 5 }, next_task_id: 3 }, issues);
+  assert.equal(s.next_task_id, 10);
+  assert.deepEqual(s.queue.map((t) => t.prompt), ['p', 'q'], 'valid queued prompts survive a bad neighbour');
+  assert.deepEqual(Object.keys(s.accounts), ['b'], 'a bad account is reset, not coerced');
+  assert.deepEqual(s.accounts.b!.uses, [3]);
+  assert.equal(s.accounts.b!.healthy, true);
   assert.equal(s.queue[0]!.purpose, 'general');
   assert.equal(s.queue[0]!.attempts, 0);
+  assert.equal(issues.length, 3, issues.join('\n'));
+  assert.match(issues.join('\n'), /queue\[1\]\.id: expected a finite number/);
+  assert.match(issues.join('\n'), /accounts\.a\.uses\[1\]/);
+  const clean: string[] = [];
+  decodeState({ queue: [{ id: 7, prompt: 'p' }], accounts: { a: {} } }, clean);
+  assert.deepEqual(clean, []);
 });

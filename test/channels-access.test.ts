@@ -2,7 +2,7 @@
 // remind, rate limits, expiry, approve, revoke) and a corrupt pairing file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AccessControl, PairingError, PairingStore, allowlisted, newPairingCode, type ChannelMessage } from '../src/channels/index.js';
 import { setEventSink } from '../src/observe/index.js';
@@ -108,12 +108,18 @@ test('garbage: a corrupt pairing file is moved aside with a warning, not fatal',
   try {
     mkdirSync(join(dir, 'channels'), { recursive: true });
     const store = new PairingStore(dir);
-    for (const junk of ['{not json', '{"version":1,"pending":"x","approved":[]}', '[]', '{"version":1,"pending":[{"code":5}],"approved":[]}']) {
+    const junks = ['{not json', '{"version":1,"pending":"x","approved":[]}', '[]', '{"version":1,"pending":[{"code":5}],"approved":[]}'];
+    for (const [i, junk] of junks.entries()) {
       writeFileSync(store.path, junk);
       assert.equal(store.isApproved('telegram', ['1']), false);
-      assert.ok(!existsSync(store.path), `moved aside: ${junk}`);
+      assert.deepEqual(JSON.parse(readFileSync(store.path, 'utf8')), { version: 1, pending: [], approved: [] }, `rebuilt: ${junk}`);
+      const backups = readdirSync(join(dir, 'channels')).filter((f) => f.includes('.corrupt-'));
+      assert.ok(backups.length >= 1 && existsSync(join(dir, 'channels', backups.sort().at(-1)!)), `moved aside: ${junk} (${i})`);
     }
-    assert.equal(readdirSync(join(dir, 'channels')).filter((f) => f.includes('.corrupt-')).length >= 1, true);
+    // One bad entry costs only itself: the approved sender beside it stays approved.
+    writeFileSync(store.path, JSON.stringify({ version: 1, pending: [], approved: [{ channel: 'telegram', sender: '7', aliases: [] }, { channel: 'telegram', sender: 8 }] }));
+    assert.equal(store.isApproved('telegram', ['7']), true);
+    assert.equal(JSON.parse(readFileSync(store.path, 'utf8')).approved.length, 1);
     assert.ok(lines.some((l) => l.includes('pairing file is corrupt')));
     writeFileSync(store.path, '{oops');
     const access = new AccessControl({ channel: 'telegram', policy: 'pairing', allowFrom: [], store });

@@ -1,5 +1,5 @@
 // The shared runner in-process, with an in-memory adapter at the transport boundary: per-chat
-// order with cross-chat concurrency, bounded concurrency, friendly failures, duplicates,
+// order with cross-chat concurrency (no bound of its own: the runtime door has the one), friendly failures, duplicates,
 // --max-messages, graceful stop with a slow turn, drain timeout, deferred replies, strangers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,11 +44,11 @@ class MemoryAdapter implements ChannelAdapter {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function setup(handle: TurnHandler, opts: { maxMessages?: number; concurrency?: number; drainMs?: number; policy?: 'open' | 'pairing' } = {}) {
+function setup(handle: TurnHandler, opts: { maxMessages?: number; drainMs?: number; policy?: 'open' | 'pairing' } = {}) {
   const { dir, cleanup } = tempDir();
   const adapter = new MemoryAdapter();
   const access = new AccessControl({ channel: 'telegram', policy: opts.policy ?? 'open', allowFrom: [], store: new PairingStore(dir) });
-  const runner = new ChannelRunner({ adapter, access, handle, maxMessages: opts.maxMessages, concurrency: opts.concurrency, drainMs: opts.drainMs });
+  const runner = new ChannelRunner({ adapter, access, handle, maxMessages: opts.maxMessages, drainMs: opts.drainMs });
   const events: Array<Record<string, unknown>> = [];
   const prev = setEventSink((l) => events.push(JSON.parse(l)));
   const stop = new AbortController();
@@ -61,14 +61,19 @@ test('one chat in order, other chats not held up by a slow one', async () => {
   let active = 0;
   let maxActive = 0;
   const perChat = new Map<string, number>();
+  // Chat A's first turn ends only after B's turn did: B is not held up behind A (an event, not a sleep).
+  let bDone!: () => void;
+  const bFinished = new Promise<void>((r) => (bDone = r));
   const t = setup(async ({ chatId, text }) => {
     active++;
     maxActive = Math.max(maxActive, active);
     perChat.set(chatId, (perChat.get(chatId) ?? 0) + 1);
     assert.equal(perChat.get(chatId), 1, 'never two turns of one chat at once');
     log.push(`start ${text}`);
-    await sleep(chatId === 'A' ? 150 : 5);
+    if (text === 'a1') await bFinished;
+    await new Promise((r) => setImmediate(r));
     log.push(`end ${text}`);
+    if (text === 'b1') bDone();
     perChat.set(chatId, 0);
     active--;
     return { status: 'ok', text: `re ${text}` };
@@ -89,20 +94,23 @@ test('one chat in order, other chats not held up by a slow one', async () => {
   }
 });
 
-test('concurrency is bounded across chats', async () => {
+test('chats run concurrently (the bound on turns at once is the runtime door\'s, not the runner\'s)', async () => {
   let active = 0;
   let maxActive = 0;
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
   const t = setup(async () => {
     active++;
     maxActive = Math.max(maxActive, active);
-    await sleep(30);
+    if (active === 6) release();
+    await gate;
     active--;
     return { status: 'ok', text: 'ok' };
-  }, { concurrency: 2 });
+  });
   try {
     await t.adapter.running;
     await Promise.all(['1', '2', '3', '4', '5', '6'].map((c) => t.adapter.push(c, 'x')));
-    assert.equal(maxActive, 2);
+    assert.equal(maxActive, 6);
     assert.equal(t.adapter.sent.length, 6);
     t.stop.abort();
     await t.done;
@@ -138,7 +146,8 @@ test('duplicate message ids are dropped', async () => {
     await t.adapter.push('D', 'x', { messageId: '7' });
     await t.adapter.push('E', 'x', { messageId: '7' });
     assert.equal(turns, 2, 'same id in another chat is a different message');
-    assert.ok(t.events.some((e) => e.event === 'channel_duplicate' && e.chat_id === 'D'));
+    const dup = t.events.find((e) => e.event === 'channel_duplicate' && e.chat_id === 'D');
+    assert.deepEqual(dup && Object.keys(dup).sort(), ['channel', 'chat_id', 'event', 'message_id', 'update_id'], 'one channel_duplicate shape everywhere');
     t.stop.abort();
     await t.done;
   } finally {
@@ -163,8 +172,12 @@ test('--max-messages takes exactly N turns and leaves the rest unacknowledged', 
 });
 
 test('stop waits for an in-flight turn, and aborts one that outlives the drain', async () => {
+  let started = 0;
+  let release!: () => void;
+  const slowGate = new Promise<void>((r) => (release = r));
   const t = setup(async ({ text, signal }) => {
-    if (text === 'slow') await sleep(200);
+    started++;
+    if (text === 'slow') await slowGate;
     if (text === 'stuck') await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
     return signal.aborted ? { status: 'error', text: 'aborted' } : { status: 'ok', text: `done ${text}` };
   }, { drainMs: 400 });
@@ -172,8 +185,10 @@ test('stop waits for an in-flight turn, and aborts one that outlives the drain',
     await t.adapter.running;
     const slow = t.adapter.push('S', 'slow');
     const stuck = t.adapter.push('T', 'stuck');
-    await sleep(20);
+    while (started < 2) await new Promise((r) => setImmediate(r));
     t.stop.abort();
+    // The slow turn finishes during the drain; the stuck one outlives it and is aborted.
+    release();
     const late = t.adapter.push('U', 'after stop');
     await Promise.all([slow, stuck, late]);
     await t.done;

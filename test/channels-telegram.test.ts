@@ -108,7 +108,9 @@ test('duplicates, edits, bots, non-text and garbage updates are dropped without 
     assert.deepEqual(fake.sent.map((s) => s.text), ['echo 5: one', 'echo 5: two']);
     const skipped = h.events().filter((e) => e.event === 'channel_update_skipped').map((e) => e.reason);
     for (const r of ['edited', 'bot', 'no_text', 'unsupported', 'malformed', 'invalid']) assert.ok(skipped.includes(r), `skipped ${r}: ${skipped}`);
-    assert.equal(h.events().filter((e) => e.event === 'channel_duplicate').length, 2);
+    const dups = h.events().filter((e) => e.event === 'channel_duplicate');
+    assert.equal(dups.length, 2);
+    for (const d of dups) assert.deepEqual(Object.keys(d).sort(), ['channel', 'chat_id', 'event', 'message_id', 'update_id'], 'one channel_duplicate shape everywhere');
   } finally {
     await h.finish();
     await fake.close();
@@ -268,5 +270,41 @@ test('network errors are logged without the token, and a corrupt journal is move
   } finally {
     setEventSink(prev);
     cleanup();
+  }
+});
+
+test('garbage: a journal offset past every update id (9e15) makes the channel not ready, never silently deaf', async () => {
+  const fake = await startFakeTelegram();
+  const { dir, cleanup } = tempDir();
+  mkdirSync(join(dir, 'channels'), { recursive: true });
+  const lines: string[] = [];
+  const prev = setEventSink((l) => lines.push(l));
+  try {
+    const botId = fake.token.split(':')[0]!;
+    const journal = (offset: number) => JSON.stringify({ version: 1, bot_id: botId, offset, pending: [], updated_at: new Date().toISOString() });
+    const polled = (n: number) => () => fake.calls.filter((c) => c.method === 'getUpdates').length >= n;
+    writeFileSync(join(dir, 'channels', 'telegram-offset.json'), journal(9e15));
+    const deaf = new TelegramAdapter(settings(fake), { dataDir: dir, backoffBaseMs: 50 });
+    const stop = new AbortController();
+    const run = deaf.run(async () => undefined, stop.signal);
+    await fake.waitFor(polled(1), 10_000, 'first poll');
+    assert.equal(deaf.isReady(), false);
+    assert.ok(lines.some((l) => l.includes('"event":"channel_deaf"')), lines.join(''));
+    stop.abort();
+    await run;
+    // The same file with a sane offset: ready once polling.
+    writeFileSync(join(dir, 'channels', 'telegram-offset.json'), journal(5));
+    const fine = new TelegramAdapter(settings(fake), { dataDir: dir, backoffBaseMs: 50 });
+    const stop2 = new AbortController();
+    const run2 = fine.run(async () => undefined, stop2.signal);
+    const before = fake.calls.filter((c) => c.method === 'getUpdates').length;
+    await fake.waitFor(polled(before + 1), 10_000, 'poll with a sane offset');
+    assert.equal(fine.isReady(), true);
+    stop2.abort();
+    await run2;
+  } finally {
+    setEventSink(prev);
+    cleanup();
+    await fake.close();
   }
 });

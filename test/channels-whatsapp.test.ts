@@ -111,6 +111,7 @@ test('inbound duplicates (same id) are dropped', async () => {
   assert.deepEqual(seen.map((m) => m.text), ['same', 'other']);
   assert.equal(b.outbound.length, 2);
   assert.equal(ev('channel_duplicate').length, 2);
+  for (const d of ev('channel_duplicate')) assert.deepEqual(Object.keys(d).sort(), ['channel', 'chat_id', 'event', 'message_id', 'update_id'], 'one channel_duplicate shape everywhere');
 });
 
 test('bad frames are logged and ignored; the connection keeps working', async () => {
@@ -137,20 +138,23 @@ test('bridge killed and restarted: reconnects and delivers the reply produced wh
   const a = createWhatsAppAdapter(settings({ bridgeUrl: b.url, bridgeToken: 'tok-restart-1', reconnectMs: 100 }));
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
+  let handling = false;
   start(a, async (m) => {
-    if (m.text === 'slow') await gate;
+    if (m.text === 'slow') {
+      handling = true;
+      await gate;
+    }
     await a.send(m.chatId, `echo: ${m.text}`);
   });
   await b.waitForClient();
   await b.waitFor(() => a.isReady(), 3000, 'ready');
   b.inbound({ from: '5@s.whatsapp.net', text: 'slow', id: 'S1' });
-  await new Promise((r) => setTimeout(r, 50));
+  await b.waitFor(() => handling, 5000, 'the turn is being handled');
   await b.kill();
-  await b.waitFor(() => !a.isReady(), 3000, 'adapter notices the drop');
+  await b.waitFor(() => !a.isReady(), 5000, 'adapter notices the drop');
   release();
-  await b.waitFor(() => a.queueDepth === 1, 3000, 'reply queued');
-  await new Promise((r) => setTimeout(r, 300)); // a few failed reconnect attempts
-  assert.ok(ev('channel_connect_error').length >= 1);
+  await b.waitFor(() => a.queueDepth === 1, 5000, 'reply queued');
+  await b.waitFor(() => ev('channel_connect_error').length >= 1, 5000, 'a failed reconnect attempt');
   await b.restart();
   await b.waitFor(() => b.outbound.length === 1, 8000, 'queued reply after reconnect');
   assert.deepEqual(b.outbound[0], { type: 'send', to: '5@s.whatsapp.net', text: 'echo: slow' });
@@ -168,8 +172,7 @@ test('bridge down at start: keeps retrying with backoff until it appears', async
   await probe.kill();
   const a = createWhatsAppAdapter(settings({ bridgeUrl: `ws://127.0.0.1:${port}`, reconnectMs: 100 }));
   start(a);
-  await new Promise((r) => setTimeout(r, 400));
-  assert.ok(ev('channel_connect_error').length >= 2, 'several attempts');
+  await probe.waitFor(() => ev('channel_connect_error').length >= 2, 5000, 'several attempts');
   assert.ok(!a.isReady());
   const b = await bridge({ dialect: 'original', port });
   await b.waitFor(() => a.isReady(), 5000, 'adapter connected');
@@ -198,14 +201,23 @@ test('stop drains in-flight turns: the reply is still sent, then run() resolves'
   const b = await bridge({ dialect: 'original' });
   const a = createWhatsAppAdapter(settings({ bridgeUrl: b.url }));
   const ac = new AbortController();
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let handling = false;
   const done = a.run(async (m) => {
-    await new Promise((r) => setTimeout(r, 300));
+    handling = true;
+    await gate;
     await a.send(m.chatId, `late: ${m.text}`);
   }, ac.signal);
+  let finished = false;
+  void done.then(() => (finished = true));
   await b.waitForClient();
   b.inbound({ from: '111111', text: 'q' });
-  await new Promise((r) => setTimeout(r, 50));
+  await b.waitFor(() => handling, 5000, 'the turn is in flight');
   ac.abort();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(finished, false, 'run() waits for the in-flight turn');
+  release();
   await done;
   assert.deepEqual(b.outbound, [{ type: 'message', to: '111111', content: 'late: q' }]);
 });

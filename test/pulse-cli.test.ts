@@ -134,12 +134,15 @@ test('tick end to end: failing and recovering health check notify once each; app
     assert.equal(notifications.length, 1);
     assert.match(String(notifications[0]?.text), /job 'api' is failing: .*expected 200, got 500/);
     assert.equal(notifications[0]?.target, 'telegram:42');
-    assert.equal(notifications[0]?.status, 'pending', 'no channel in a CLI process: kept for serve');
+    assert.equal(notifications[0]?.status, 'queued', 'no channel in a CLI process: handed to the outbox for serve');
     status = 200;
     await tick();
     await tick();
     assert.equal(notifications.length, 2);
     assert.match(String(notifications[1]?.text), /job 'api' recovered/);
+    // The one road out: both wait in the durable outbox for serve's drainer.
+    const outbox = readFileSync(join(t.dir, 'workspace', 'outbox', 'outbox.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(outbox.map((r) => [r.kind, r.channel, r.chat_id]), [['notification', 'telegram', '42'], ['notification', 'telegram', '42']]);
     const st = await json(['status'], e);
     assert.equal(st.jobs[0].history.length, 5);
     assert.deepEqual(Object.keys(st.jobs[0].history[0]), ['started_at', 'due_at', 'status', 'latency_ms', 'message']);
@@ -196,6 +199,44 @@ test("reads the original's state file; a corrupt file is moved aside with a warn
     assert.ok(readdirSync(dir).some((f) => f.startsWith('state.json.corrupt-')));
     assert.equal(JSON.parse(r.stdout).goals.length, 0);
     assert.ok(readFileSync(join(dir, readdirSync(dir).find((f) => f.startsWith('state.json.corrupt-'))!), 'utf8').includes('[tru'));
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('garbage: wrong types in the state file are never coerced and overwritten: the file is backed up, valid entries kept', async () => {
+  const t = tempDir();
+  try {
+    const e = env(t.dir);
+    const dir = join(t.dir, 'workspace', 'pulse');
+    mkdirSync(dir, { recursive: true });
+    const original = JSON.stringify({
+      jobs: [
+        { id: 'api-health', interval_secs: 60, action: { http_health_check: { url: 'https://example.com/health', expected_status: 200, timeout_secs: 10 } }, enabled: 'no', runs: '3', next_due_at: '2026-02-20T03:05:05+00:00' },
+        { id: 'broken', interval_secs: 'often', action: 'codex_health_check' },
+      ],
+      goals: [{ id: 'goal-1', description: 'ship', achieved: 'maybe' }, { id: 42 }],
+      pending_approvals: 'none',
+      last_tick: { executed: 'x', errors: 0 },
+    });
+    writeFileSync(join(dir, 'state.json'), original);
+    const r = await runCli(['pulse', 'status'], { env: e });
+    assert.equal(r.code, 0, r.stderr);
+    const st = JSON.parse(r.stdout);
+    const job = st.jobs.find((j: any) => j.id === 'api-health');
+    assert.deepEqual([job.enabled, job.runs], [true, 0], 'bad fields reset to defaults, not coerced');
+    assert.ok(!st.jobs.some((j: any) => j.id === 'broken'));
+    assert.deepEqual(st.goals.map((g: any) => [g.id, g.achieved]), [['goal-1', false]]);
+    const warning = events(r.stderr).find((x) => x.event === 'warning' && /pulse state/.test(String(x.message)));
+    assert.ok(warning, r.stderr);
+    assert.ok(((warning.problems ?? []) as string[]).some((p) => p.includes("jobs[0].enabled")), r.stderr);
+    const backups = readdirSync(dir).filter((f) => f.startsWith('state.json.corrupt-'));
+    assert.equal(backups.length, 1);
+    assert.equal(readFileSync(join(dir, backups[0]!), 'utf8'), original, 'the original bytes are kept');
+    // The rebuilt file is clean: reading it again warns about nothing.
+    const again = await runCli(['pulse', 'status'], { env: e });
+    assert.ok(!events(again.stderr).some((x) => x.event === 'warning'), again.stderr);
+    assert.equal(readdirSync(dir).filter((f) => f.startsWith('state.json.corrupt-')).length, 1);
   } finally {
     t.cleanup();
   }

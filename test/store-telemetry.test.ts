@@ -66,17 +66,41 @@ test('a corrupt telemetry file is moved aside with a warning and rebuilt', async
   }
 });
 
-test('wrong field types fall back to defaults (tolerant decode of old files)', () => {
+test('garbage: wrong field types are reset, never silently coerced: the file is backed up with a warning', async () => {
   const { dir, cleanup } = tempDir();
+  const lines: string[] = [];
+  const prev = setEventSink((l) => lines.push(l));
   try {
     const file = join(dir, 'latest.json');
-    writeFileSync(file, JSON.stringify({ total_turns: 'x', ok_turns: 4, codex: 5, last_turn: null }));
-    const snap = new Telemetry(file).read();
+    const original = JSON.stringify({ total_turns: 'x', ok_turns: 4, error_turns: -2, tool_turns: 1.5, codex: 5, bus: { published: '9' }, last_turn: null });
+    writeFileSync(file, original);
+    const t = new Telemetry(file);
+    const snap = t.read();
     assert.equal(snap.total_turns, 0);
-    assert.equal(snap.ok_turns, 4);
+    assert.equal(snap.ok_turns, 4, 'valid fields are kept');
+    assert.equal(snap.error_turns, 0);
+    assert.equal(snap.tool_turns, 0);
     assert.equal(snap.codex, null);
+    assert.equal(snap.bus, undefined);
     assert.equal(snap.schema_version, 1);
+    const backups = readdirSync(dir).filter((f) => f.startsWith('latest.json.corrupt-'));
+    assert.equal(backups.length, 1);
+    assert.equal(readFileSync(join(dir, backups[0]!), 'utf8'), original);
+    const warning = JSON.parse(lines.find((l) => l.includes('telemetry file is corrupt'))!);
+    assert.equal(warning.event, 'warning');
+    assert.deepEqual(warning.problems.map((p: string) => p.split(':')[0]), ['total_turns', 'error_turns', 'tool_turns', 'codex', 'bus.published']);
+    // Rebuilt clean: the next turn counts on top of what was valid, with no new warning.
+    lines.length = 0;
+    t.record(turn());
+    await t.flush();
+    assert.equal(t.read().ok_turns, 5);
+    assert.equal(lines.length, 0, lines.join(''));
+    // Files this version or the original wrote with missing fields are fine as they are.
+    writeFileSync(file, JSON.stringify({ total_turns: 3 }));
+    assert.equal(new Telemetry(file).read().total_turns, 3);
+    assert.equal(lines.length, 0, lines.join(''));
   } finally {
+    setEventSink(prev);
     cleanup();
   }
 });

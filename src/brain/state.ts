@@ -3,7 +3,7 @@
 // so a CLI call and the `serve` worker see and update the same counters and queue.
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { readJsonFile, withFileLock, writeJsonAtomic } from '../store/index.js';
+import { JsonStateFile, SchemaError, schema as S, type Check, type StateCodec } from '../store/index.js';
 
 export interface AccountState {
   healthy: boolean;
@@ -60,83 +60,90 @@ export function freshAccount(): AccountState {
   return { healthy: true, last_error: null, uses: [], last_healthcheck_ms: null, last_healthcheck_at: null, cooldown_until_ms: null };
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const num = (v: unknown, def: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : def);
+const optStr = S.withDefault(S.nullable(S.string), () => null);
+const optNum = S.withDefault(S.nullable(S.number()), () => null);
+const epochMs = S.number({ min: 0 });
 
-function decodeTask(v: unknown): QueuedTask {
-  if (!isObj(v) || typeof v.id !== 'number' || typeof v.prompt !== 'string') throw new Error('queue entry is not a task');
-  return {
-    id: v.id,
-    purpose: str(v.purpose) ?? 'general',
-    prompt: v.prompt,
-    queued_at: str(v.queued_at) ?? '',
-    queued_at_ms: num(v.queued_at_ms, 0),
-    attempts: Math.max(0, Math.floor(num(v.attempts, 0))),
-    last_error: str(v.last_error),
-    request_id: str(v.request_id),
-    session_id: str(v.session_id),
-    channel: str(v.channel),
-    chat_id: str(v.chat_id),
-  };
-}
+const decodeTask: Check<QueuedTask> = S.object({
+  id: S.number({ integer: true, min: 0 }),
+  purpose: S.withDefault(S.string, () => 'general'),
+  prompt: S.string,
+  queued_at: S.withDefault(S.string, () => ''),
+  queued_at_ms: S.withDefault(epochMs, () => 0),
+  attempts: S.withDefault(S.number({ integer: true, min: 0 }), () => 0),
+  last_error: optStr,
+  request_id: optStr,
+  session_id: optStr,
+  channel: optStr,
+  chat_id: optStr,
+});
 
-/** Strict enough to refuse a file that is not ours; tolerant of missing optional fields. */
-export function decodeState(value: unknown): PoolState {
-  if (!isObj(value)) throw new Error('codex state is not a JSON object');
-  if (!Array.isArray(value.queue) || !isObj(value.accounts)) throw new Error('codex state lacks queue/accounts');
+const decodeAccount: Check<AccountState> = S.object({
+  healthy: S.withDefault(S.boolean, () => true),
+  last_error: optStr,
+  uses: S.withDefault(S.array(epochMs), () => []),
+  last_healthcheck_ms: optNum,
+  last_healthcheck_at: optStr,
+  cooldown_until_ms: optNum,
+});
+
+const decodeRunning: Check<RunningTask> = S.object({
+  task: decodeTask,
+  account_id: S.string,
+  owner_pid: S.number({ integer: true, min: 0 }),
+  started_at_ms: S.withDefault(epochMs, () => 0),
+  reserved_at_ms: S.withDefault(epochMs, () => 0),
+  kind: S.withDefault(S.literal('direct', 'queued'), () => 'queued' as const),
+});
+
+/**
+ * Throws only when the file is not a pool state at all. Otherwise keeps every entry that
+ * validates and reports each dropped one in `issues` (the file is then backed up and
+ * rewritten), so one bad account never costs the queued prompts.
+ */
+export function decodeState(value: unknown, issues: string[] = []): PoolState {
+  if (!S.isObject(value)) throw new SchemaError('', 'codex state is not a JSON object');
+  if (!Array.isArray(value.queue) || !S.isObject(value.accounts)) throw new SchemaError('', 'codex state lacks queue/accounts');
   const s = emptyState();
-  s.next_task_id = Math.max(1, Math.floor(num(value.next_task_id, 1)));
+  try {
+    s.next_task_id = S.withDefault(S.number({ integer: true, min: 1 }), () => 1)(value.next_task_id, 'next_task_id');
+  } catch (err) {
+    issues.push(`${(err as Error).message}; recomputed`);
+  }
   for (const [id, a] of Object.entries(value.accounts)) {
-    if (!isObj(a)) throw new Error(`account '${id}' is not an object`);
-    s.accounts[id] = {
-      healthy: a.healthy !== false,
-      last_error: str(a.last_error),
-      uses: Array.isArray(a.uses) ? a.uses.filter((u): u is number => typeof u === 'number' && Number.isFinite(u)) : [],
-      last_healthcheck_ms: typeof a.last_healthcheck_ms === 'number' ? a.last_healthcheck_ms : null,
-      last_healthcheck_at: str(a.last_healthcheck_at),
-      cooldown_until_ms: typeof a.cooldown_until_ms === 'number' ? a.cooldown_until_ms : null,
-    };
+    try {
+      s.accounts[id] = decodeAccount(a, `accounts.${id}`);
+    } catch (err) {
+      issues.push(`${(err as Error).message}; account state reset`);
+    }
   }
-  s.queue = value.queue.map(decodeTask);
-  for (const r of Array.isArray(value.running) ? value.running : []) {
-    if (!isObj(r)) throw new Error('running entry is not an object');
-    s.running.push({
-      task: decodeTask(r.task),
-      account_id: str(r.account_id) ?? '',
-      owner_pid: Math.floor(num(r.owner_pid, 0)),
-      started_at_ms: num(r.started_at_ms, 0),
-      reserved_at_ms: num(r.reserved_at_ms, 0),
-      kind: r.kind === 'direct' ? 'direct' : 'queued',
-    });
-  }
+  s.queue = S.salvageArray(value.queue, 'queue', decodeTask, issues);
+  s.running = S.salvageArray(value.running, 'running', decodeRunning, issues);
   const maxId = Math.max(0, ...s.queue.map((t) => t.id), ...s.running.map((r) => r.task.id));
   if (s.next_task_id <= maxId) s.next_task_id = maxId + 1;
   return s;
 }
 
+const codec: StateCodec<PoolState> = { what: 'codex state', empty: emptyState, decode: decodeState };
+
 /** The state file and its lock. Prompts are stored, so the directory is 0700 and the file 0600. */
 export class StateFile {
   readonly path: string;
+  private readonly file: JsonStateFile<PoolState>;
   constructor(workspace: string) {
     this.path = join(workspace, 'codex', 'state.json');
+    this.file = new JsonStateFile(this.path, codec, { mode: 0o600 });
   }
 
   /** Current state without the lock (the file is replaced atomically): for cheap peeks only. */
   peek(): PoolState {
-    const r = readJsonFile(this.path, 'codex state', decodeState);
-    return r.state === 'ok' ? r.value : emptyState();
+    return this.file.read();
   }
 
   /** Read-modify-write under the cross-process lock; `fn` returns the result, and saving is skipped when it says so. */
   async update<T>(fn: (state: PoolState) => { result: T; changed: boolean }): Promise<T> {
     ensurePrivateDir(dirname(this.path));
-    return withFileLock(this.path, () => {
-      const state = this.peek();
-      const { result, changed } = fn(state);
-      if (changed) writeJsonAtomic(this.path, state, { mode: 0o600 });
-      return result;
-    });
+    return this.file.update(fn);
   }
 }
 

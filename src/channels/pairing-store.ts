@@ -4,7 +4,8 @@
 import { randomInt } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonFile, withFileLock, writeJsonAtomic } from '../store/index.js';
+import { JsonStateFile, SchemaError, schema as S, type Check, type StateCodec } from '../store/index.js';
+import { AppError } from '../kernel/index.js';
 
 export interface PendingPairing {
   channel: string;
@@ -38,7 +39,11 @@ export type PairingRequest =
   | { status: 'full' };
 
 /** A pairing command the operator gave cannot be carried out (unknown code, unknown sender). */
-export class PairingError extends Error {}
+export class PairingError extends AppError {
+  constructor(message: string) {
+    super('pairing', message, { hint: 'run `rusty-pinch pairing list` to see pending codes and approved senders' });
+  }
+}
 
 export interface PairingOptions {
   /** How long a code stays valid. Default 1 h. */
@@ -65,22 +70,32 @@ export function normaliseCode(code: string): string {
   return code.toUpperCase().replace(/[^A-Z0-9]/g, '');
 }
 
-function isStrArray(v: unknown): v is string[] {
-  return Array.isArray(v) && v.every((x) => typeof x === 'string');
+const decodePending: Check<PendingPairing> = S.object({
+  channel: S.string,
+  code: S.string,
+  sender: S.string,
+  chat_id: S.string,
+  aliases: S.withDefault(S.array(S.string), () => []),
+  created_at: S.withDefault(S.string, () => ''),
+  expires_at: S.string,
+  notified_at: S.withDefault(S.string, () => ''),
+});
+
+const decodeApproved: Check<ApprovedSender> = S.object({
+  channel: S.string,
+  sender: S.string,
+  aliases: S.withDefault(S.array(S.string), () => []),
+  approved_at: S.withDefault(S.string, () => ''),
+  code: S.withDefault(S.string, () => ''),
+});
+
+/** Entries that fail are dropped and reported (the file is backed up before it is rewritten). */
+function decodePairing(value: unknown, issues: string[]): PairingFile {
+  if (!S.isObject(value) || value.version !== 1) throw new SchemaError('', 'not a pairing file (version 1)');
+  return { version: 1, pending: S.salvageArray(value.pending, 'pending', decodePending, issues), approved: S.salvageArray(value.approved, 'approved', decodeApproved, issues) };
 }
 
-function validate(value: unknown): PairingFile {
-  const v = value as Partial<PairingFile> | null;
-  if (!v || typeof v !== 'object' || v.version !== 1 || !Array.isArray(v.pending) || !Array.isArray(v.approved)) throw new Error('not a pairing file (version 1)');
-  const str = (x: unknown): x is string => typeof x === 'string';
-  for (const p of v.pending) {
-    if (!p || !str(p.channel) || !str(p.code) || !str(p.sender) || !str(p.chat_id) || !str(p.expires_at) || !isStrArray(p.aliases)) throw new Error('bad pending entry');
-  }
-  for (const a of v.approved) {
-    if (!a || !str(a.channel) || !str(a.sender) || !isStrArray(a.aliases)) throw new Error('bad approved entry');
-  }
-  return v as PairingFile;
-}
+const pairingCodec: StateCodec<PairingFile> = { what: 'pairing', empty: () => ({ version: 1, pending: [], approved: [] }), decode: decodePairing };
 
 export class PairingStore {
   readonly path: string;
@@ -89,9 +104,11 @@ export class PairingStore {
   private readonly remindMs: number;
   private readonly now: () => number;
   private cache: { key: string; file: PairingFile } | undefined;
+  private readonly file: JsonStateFile<PairingFile>;
 
   constructor(dataDir: string, options: PairingOptions = {}) {
     this.path = join(dataDir, 'channels', 'pairing.json');
+    this.file = new JsonStateFile(this.path, pairingCodec, { mode: 0o600 });
     this.ttlMs = options.ttlMs ?? 60 * 60_000;
     this.maxPending = options.maxPending ?? 16;
     this.remindMs = options.remindMs ?? 10 * 60_000;
@@ -169,23 +186,20 @@ export class PairingStore {
 
   /** Read-modify-write under the lock; expired codes are pruned on every write. */
   private async update<T>(fn: (file: PairingFile, expired: PendingPairing[]) => { result: T; changed: boolean }): Promise<T> {
-    return withFileLock(this.path, () => {
-      const file = this.load();
-      const now = this.now();
-      const expired = file.pending.filter((p) => !(Date.parse(p.expires_at) > now));
-      file.pending = file.pending.filter((p) => Date.parse(p.expires_at) > now);
-      const { result, changed } = fn(file, expired);
-      if (changed || expired.length > 0) {
-        writeJsonAtomic(this.path, file, { mode: 0o600 });
-        this.cache = undefined;
-      }
-      return result;
-    });
+    return this.file.update(
+      (file) => {
+        const now = this.now();
+        const expired = file.pending.filter((p) => !(Date.parse(p.expires_at) > now));
+        file.pending = file.pending.filter((p) => Date.parse(p.expires_at) > now);
+        const { result, changed } = fn(file, expired);
+        return { result, changed: changed || expired.length > 0 };
+      },
+      { afterWrite: () => (this.cache = undefined) },
+    );
   }
 
   private load(): PairingFile {
-    const r = readJsonFile<PairingFile>(this.path, 'pairing', validate);
-    return r.state === 'ok' ? r.value : { version: 1, pending: [], approved: [] };
+    return this.file.read();
   }
 
   /** The file as it is now; re-read only when its identity, size or mtime changed. */

@@ -26,6 +26,8 @@ export interface TelegramDeps {
 }
 
 const CHANNEL = 'telegram';
+/** Bot API update ids are 32-bit integers: a getUpdates offset above this never returns a message. */
+const MAX_UPDATE_OFFSET = 2 ** 31;
 
 export class TelegramAdapter implements ChannelAdapter {
   readonly name = CHANNEL;
@@ -62,8 +64,9 @@ export class TelegramAdapter implements ChannelAdapter {
     this.random = deps.random ?? Math.random;
   }
 
+  /** Polling, and with an offset Telegram can answer: a journal offset past every possible update id leaves the bot deaf. */
   isReady(): boolean {
-    return this.ready;
+    return this.ready && this.state.offset <= MAX_UPDATE_OFFSET;
   }
 
   /** Polling restarts by the stall watchdog (for metrics). */
@@ -86,6 +89,7 @@ export class TelegramAdapter implements ChannelAdapter {
       if (!me) return;
       this.botId = String(me.id);
       this.state = this.journal.load(this.botId);
+      if (this.state.offset > MAX_UPDATE_OFFSET) emitEvent('channel_deaf', { channel: CHANNEL, offset: this.state.offset, reason: 'the journal offset is past every Telegram update id: no message can arrive (not ready)' });
       await client.api.deleteWebhook(undefined, grammySignal(signal)).catch((err: unknown) => this.pollError(err));
       // Reachable with a valid token: ready now, not after the first long poll returns (which
       // may take the whole poll timeout). A failed poll clears it until one succeeds again.
@@ -207,7 +211,7 @@ export class TelegramAdapter implements ChannelAdapter {
         continue;
       }
       if (p.updateId < offset || this.state.pending.has(p.updateId)) {
-        emitEvent('channel_duplicate', { channel: CHANNEL, update_id: p.updateId });
+        emitEvent('channel_duplicate', { channel: CHANNEL, chat_id: p.kind === 'message' ? p.message.chatId : null, message_id: p.kind === 'message' ? (p.message.messageId ?? null) : null, update_id: p.updateId });
         continue;
       }
       offset = p.updateId + 1;

@@ -2,6 +2,7 @@
 // `{type:"message", from, chat, content}` and the Baileys bridge's `{type:"message", id, sender,
 // pn, …}`), outbound encoding per dialect, and JID aliases for allowlists.
 import type { ChannelMessage } from './types.js';
+import { AppError } from '../kernel/index.js';
 
 export type BridgeDialect = 'original' | 'baileys';
 
@@ -17,7 +18,11 @@ export type BridgeFrame =
   | { kind: 'unknown'; type: string };
 
 /** Thrown for frames that are not JSON objects with a string `type`. */
-export class BridgeParseError extends Error {}
+export class BridgeParseError extends AppError {
+  constructor(message: string) {
+    super('bridge_parse', message);
+  }
+}
 
 const MAX_ID = 512;
 

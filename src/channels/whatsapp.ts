@@ -104,7 +104,7 @@ export function createWhatsAppAdapter(settings: WhatsAppSettings, deps: WhatsApp
         }
         const m = frame.message;
         if (m.messageId && seen.checkAndAdd(m.messageId)) {
-          emitEvent('channel_duplicate', { channel: CHANNEL, message_id: m.messageId });
+          emitEvent('channel_duplicate', { channel: CHANNEL, chat_id: m.chatId, message_id: m.messageId, update_id: null });
           return;
         }
         if (stopping()) {

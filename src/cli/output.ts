@@ -1,6 +1,7 @@
 // The one place that prints command results and errors, and maps errors to exit codes
-// (usage 2, everything else 1). Handlers return a CommandOutput instead of printing.
-import { AppError, UsageError, errorChain, redactSecrets } from '../kernel/index.js';
+// by class and code, never by message text (kernel's exitCodeOf: usage codes 2, everything
+// else 1). Handlers return a CommandOutput instead of printing.
+import { AppError, errorChain, exitCodeOf, redactSecrets } from '../kernel/index.js';
 
 export interface CommandOutput {
   /** Text for stdout (a trailing newline is added when missing). */
@@ -22,7 +23,7 @@ export function printError(err: unknown): number {
   const message = err instanceof AppError ? err.message : errorChain(err);
   process.stderr.write(`Error: ${redactSecrets(message)}\n`);
   if (err instanceof AppError && err.hint) process.stderr.write(`hint: ${err.hint}\n`);
-  return err instanceof UsageError ? 2 : 1;
+  return exitCodeOf(err);
 }
 
 /** Wraps a commander action: runs it, prints, and sets the exit code. */

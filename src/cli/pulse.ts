@@ -13,21 +13,13 @@ function boolValue(value: string): boolean {
   throw new InvalidArgumentError(`expected true or false, got '${value}'`);
 }
 
-/** Runs `fn` on a Pulse service for this process; Pulse errors become validation errors. */
+/** Runs `fn` on a Pulse service for this process. PulseError is an AppError: the CLI maps it by code. */
 async function withPulse(fn: (p: PulseService) => Promise<CommandOutput>): Promise<CommandOutput> {
   const { loadSettings } = await import('../config/index.js');
-  const { openCliPulse } = await import('../core/pulse-wiring.js');
-  const { ValidationError, UsageError } = await import('../core/index.js');
-  const { PulseError } = await import('../pulse/index.js');
+  const { openCliPulse } = await import('../app/cli-pulse.js');
   const { pulse, close } = await openCliPulse(loadSettings());
   try {
     return await fn(pulse);
-  } catch (err) {
-    if (err instanceof PulseError) {
-      if (err.message.startsWith('failed parsing observations json')) throw new UsageError(err.message);
-      throw new ValidationError(err.message, err.kind === 'expired' ? { hint: 'ask for the action again to get a new token' } : {});
-    }
-    throw err;
   } finally {
     await close();
   }

@@ -71,6 +71,14 @@ export class TurnError extends AppError {
   }
 }
 
+/** Error codes that mean "the command was called wrongly": the CLI exits 2 for them, 1 for the rest. */
+export const USAGE_ERROR_CODES: ReadonlySet<string> = new Set(['usage', 'pulse_bad_input']);
+
+/** The CLI's exit code for a thrown value, by class and code (never by message text). */
+export function exitCodeOf(err: unknown): 1 | 2 {
+  return err instanceof AppError && USAGE_ERROR_CODES.has(err.code) ? 2 : 1;
+}
+
 /** Message of any thrown value, with its cause chain joined by ": " (like anyhow's `{:#}`). */
 export function errorChain(err: unknown): string {
   const parts: string[] = [];

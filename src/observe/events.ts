@@ -2,6 +2,7 @@
 // command results, so nothing here ever writes to it.
 import { writeSync } from 'node:fs';
 import { redactSecrets } from '../kernel/index.js';
+import type { EventCatalogue, EventName } from './event-catalogue.js';
 
 export type EventFields = Record<string, unknown>;
 
@@ -22,12 +23,17 @@ export function setEventSink(next: EventSink): EventSink {
   return prev;
 }
 
-/** Writes `{"event":name, ...fields}` as one line to stderr, with secrets redacted. */
-export function emitEvent(event: string, fields: EventFields = {}): void {
+/** Writes `{"event":name, ...fields}` as one line to stderr, with secrets redacted. Names and shapes: event-catalogue.ts. */
+export function emitEvent<N extends EventName>(event: N, fields: EventCatalogue[N]): void {
   sink(redactSecrets(JSON.stringify({ event, ...fields })) + '\n');
 }
 
 /** A warning that is not tied to a specific subsystem event. */
 export function emitWarning(message: string, fields: EventFields = {}): void {
   emitEvent('warning', { message, ...fields });
+}
+
+/** The same object with its keys in sorted order (the original printed `turn` lines so). */
+export function sortedKeys<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) as T;
 }

@@ -2,13 +2,14 @@
 // response body → content/tool calls, with the original's exact parse errors (reference §5.3).
 import { isTransientMessage } from './retry.js';
 import type { ChatMessage, ToolCall, ToolSpec } from './types.js';
+import { AppError } from '../kernel/index.js';
 
 export const TEMPERATURE = 0.2;
 
 /** A failure to understand a response; `transient` only for provider errors that read so. */
-export class WireError extends Error {
+export class WireError extends AppError {
   constructor(message: string, readonly transient: boolean) {
-    super(message);
+    super('provider_wire', message);
   }
 }
 

@@ -19,16 +19,16 @@ export function parseObservations(text: string | undefined): Observation[] {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new PulseError(`failed parsing observations json: ${(err as Error).message}`);
+    throw new PulseError(`failed parsing observations json: ${(err as Error).message}`, 'bad_input');
   }
-  if (!Array.isArray(parsed)) throw new PulseError('failed parsing observations json: expected a JSON array of {source, key, value, severity}');
+  if (!Array.isArray(parsed)) throw new PulseError('failed parsing observations json: expected a JSON array of {source, key, value, severity}', 'bad_input');
   return parsed.map((o, i) => {
-    if (!o || typeof o !== 'object' || Array.isArray(o)) throw new PulseError(`failed parsing observations json: item ${i} is not an object`);
+    if (!o || typeof o !== 'object' || Array.isArray(o)) throw new PulseError(`failed parsing observations json: item ${i} is not an object`, 'bad_input');
     const r = o as Record<string, unknown>;
     for (const f of ['source', 'key', 'value'] as const) {
-      if (typeof r[f] !== 'string') throw new PulseError(`failed parsing observations json: item ${i} needs a string '${f}'`);
+      if (typeof r[f] !== 'string') throw new PulseError(`failed parsing observations json: item ${i} needs a string '${f}'`, 'bad_input');
     }
-    if (r.severity !== undefined && typeof r.severity !== 'string') throw new PulseError(`failed parsing observations json: item ${i} 'severity' must be a string`);
+    if (r.severity !== undefined && typeof r.severity !== 'string') throw new PulseError(`failed parsing observations json: item ${i} 'severity' must be a string`, 'bad_input');
     return { source: r.source as string, key: r.key as string, value: r.value as string, severity: (r.severity as string | undefined) ?? 'info' };
   });
 }

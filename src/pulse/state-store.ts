@@ -1,10 +1,10 @@
-// `WS/pulse/state.json`: tolerant decode (reads the original's file; unknown or broken entries
-// are dropped with a warning), atomic writes, and read-modify-write under a cross-process lock.
-import { readJsonFile, withFileLock, writeJsonAtomic } from '../store/index.js';
-import { emitWarning } from '../observe/index.js';
+// `WS/pulse/state.json`: reads the original's file and ours. Entries or fields that fail their
+// schema are dropped or reset, and the file is backed up before the salvaged state replaces it
+// (store's JsonStateFile: atomic writes, read-modify-write under a cross-process lock).
+import { JsonStateFile, SchemaError, schema as S, type Check } from '../store/index.js';
 import { decodeAction, iso } from './jobs.js';
 import { parseAction } from './ooda.js';
-import type { Approval, ApprovalStatus, Goal, JobSnapshot, Notification, PulseState, Risk, RunRecord } from './types.js';
+import type { Approval, ApprovalStatus, Goal, JobSnapshot, Notification, PendingAction, PulseState, Risk, RunRecord } from './types.js';
 
 export const MAX_HISTORY_PER_JOB = 10;
 export const MAX_APPROVAL_HISTORY = 200;
@@ -14,120 +14,161 @@ export function emptyState(nowMs: number): PulseState {
   return { updated_at: iso(nowMs), jobs: [], pending_approvals: [], goals: [], approval_history: [], removed_default_jobs: [], notifications: [], last_tick: null };
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const strOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const RISKS: Risk[] = ['low', 'medium', 'high', 'critical'];
+const STATUSES: ApprovalStatus[] = ['pending', 'approved', 'rejected', 'expired'];
+const optStr = S.nullable(S.string);
+const count = S.number({ integer: true, min: 0 });
+const seconds = S.number({ min: 0 });
+const nullableStatus = S.nullable(S.literal('ok', 'error'));
 
-function decodeJob(v: unknown): JobSnapshot | undefined {
-  if (!v || typeof v !== 'object') return undefined;
-  const o = v as Record<string, unknown>;
-  const id = str(o.id)?.trim();
-  const action = decodeAction(o.action);
-  if (!id || !/^[a-z0-9_-]+$/.test(id) || !action || typeof o.interval_secs !== 'number') return undefined;
-  const history = Array.isArray(o.history) ? (o.history.filter((h) => h && typeof h === 'object' && typeof (h as RunRecord).status === 'string') as RunRecord[]) : [];
+/** Thrown for an entry that cannot be kept; the message names the path. */
+const drop = (path: string, problem: string): never => {
+  throw new SchemaError(path, problem);
+};
+
+const decodeRun: Check<RunRecord> = S.object({
+  started_at: S.string,
+  due_at: S.withDefault(optStr, () => null),
+  status: S.literal('ok', 'error'),
+  latency_ms: S.withDefault(S.number({ min: 0 }), () => 0),
+  message: S.withDefault(S.string, () => ''),
+});
+
+function decodeJob(v: unknown, path: string, issues: string[]): JobSnapshot {
+  if (!S.isObject(v)) return drop(path, 'expected a job object');
+  const id = S.string(v.id, `${path}.id`).trim();
+  if (!/^[a-z0-9_-]+$/.test(id)) return drop(`${path}.id`, `'${id}' is not a job id`);
+  const action = decodeAction(v.action) ?? drop(`${path}.action`, 'unknown job action');
+  const interval = seconds(v.interval_secs, `${path}.interval_secs`);
+  const f = <T>(k: string, check: Check<T>, fallback: T): T => S.salvageField(v[k], `${path}.${k}`, check, fallback, issues);
   return {
     id,
-    interval_secs: Math.max(1, Math.floor(o.interval_secs)),
+    interval_secs: Math.max(1, Math.floor(interval)),
     action,
-    enabled: o.enabled !== false,
-    runs: typeof o.runs === 'number' ? o.runs : 0,
-    next_due_at: str(o.next_due_at) ?? '',
-    last_run_at: strOrNull(o.last_run_at),
-    last_status: o.last_status === 'ok' || o.last_status === 'error' ? o.last_status : null,
-    last_message: strOrNull(o.last_message),
-    history: history.slice(-MAX_HISTORY_PER_JOB),
+    enabled: f('enabled', S.boolean, true),
+    runs: f('runs', count, 0),
+    next_due_at: f('next_due_at', S.string, ''),
+    last_run_at: f('last_run_at', optStr, null),
+    last_status: f('last_status', nullableStatus, null),
+    last_message: f('last_message', optStr, null),
+    history: S.salvageArray(v.history, `${path}.history`, decodeRun, issues).slice(-MAX_HISTORY_PER_JOB),
   };
 }
 
-function decodeApproval(v: unknown, ttlSecs: number): Approval | undefined {
-  if (!v || typeof v !== 'object') return undefined;
-  const o = v as Record<string, unknown>;
-  const token = str(o.token);
-  const action = str(o.action);
-  if (!token || action === undefined) return undefined;
-  const created = str(o.created_at) ?? iso(Date.now());
+function decodeApproval(v: unknown, path: string, issues: string[], ttlSecs: number, nowMs: number): Approval {
+  if (!S.isObject(v)) return drop(path, 'expected an approval object');
+  const token = S.string(v.token, `${path}.token`);
+  if (!token) return drop(`${path}.token`, 'empty token');
+  const action = S.string(v.action, `${path}.action`);
+  const f = <T>(k: string, check: Check<T>, fallback: T): T => S.salvageField(v[k], `${path}.${k}`, check, fallback, issues);
+  const created = f('created_at', S.string, iso(nowMs));
   const createdMs = Date.parse(created);
   const a: Approval = {
     token,
     action,
-    risk: RISKS.includes(o.risk as Risk) ? (o.risk as Risk) : 'high',
-    reason: str(o.reason) ?? 'human approval required for risky action',
+    // An unknown risk is treated as high: it still waits for a human.
+    risk: f('risk', S.literal(...RISKS), 'high'),
+    reason: f('reason', S.string, 'human approval required for risky action'),
     created_at: created,
-    status: (['pending', 'approved', 'rejected', 'expired'] as ApprovalStatus[]).includes(o.status as ApprovalStatus) ? (o.status as ApprovalStatus) : 'pending',
+    status: f('status', S.literal(...STATUSES), 'pending'),
     // An original entry has no expiry: it gets one TTL from its creation.
-    expires_at: str(o.expires_at) ?? iso((Number.isFinite(createdMs) ? createdMs : Date.now()) + ttlSecs * 1000),
-    perform: o.perform && typeof o.perform === 'object' && typeof (o.perform as { kind?: unknown }).kind === 'string' ? (o.perform as Approval['perform']) : parseAction(action),
+    expires_at: f('expires_at', S.string, iso((Number.isFinite(createdMs) ? createdMs : nowMs) + ttlSecs * 1000)),
+    perform: f('perform', decodePerform, parseAction(action)),
   };
-  if (typeof o.goal_id === 'string') a.goal_id = o.goal_id;
-  if (typeof o.decided_at === 'string') a.decided_at = o.decided_at;
-  if (o.outcome && typeof o.outcome === 'object') a.outcome = o.outcome as Approval['outcome'];
+  const goal = f('goal_id', S.string, '');
+  if (goal) a.goal_id = goal;
+  const decided = f('decided_at', S.string, '');
+  if (decided) a.decided_at = decided;
+  const outcome = f<Approval['outcome']>('outcome', S.object({ status: S.literal('ok', 'error', 'recorded'), message: S.string, finished_at: S.string }), undefined);
+  if (outcome) a.outcome = outcome;
   return a;
 }
 
-function decodeGoal(v: unknown): Goal | undefined {
-  if (!v || typeof v !== 'object') return undefined;
-  const o = v as Record<string, unknown>;
-  const id = str(o.id);
-  if (!id) return undefined;
-  return { id, description: str(o.description) ?? '', achieved: o.achieved === true, updated_at: str(o.updated_at) ?? iso(Date.now()), notes: strOrNull(o.notes) };
-}
-
-function list<T>(v: unknown, decode: (x: unknown) => T | undefined, what: string): T[] {
-  if (!Array.isArray(v)) return [];
-  const out: T[] = [];
-  for (const item of v) {
-    const d = decode(item);
-    if (d) out.push(d);
-    else emitWarning(`pulse state: dropped an unreadable ${what} entry`, { entry: JSON.stringify(item)?.slice(0, 200) ?? null });
+const decodePerform: Check<PendingAction> = (v, path) => {
+  if (!S.isObject(v)) return drop(path, 'expected an action object');
+  switch (v.kind) {
+    case 'tool':
+      return S.object({ kind: S.literal('tool'), name: S.string, args: S.string, session_id: S.string, request_id: S.string })(v, path);
+    case 'skill':
+      return S.object({ kind: S.literal('skill'), name: S.string, args: S.string })(v, path);
+    case 'http': {
+      const h: PendingAction = S.object({ kind: S.literal('http'), method: S.string, url: S.string })(v, path);
+      return v.body === undefined ? h : { ...h, body: S.string(v.body, `${path}.body`) };
+    }
+    case 'notify':
+      return S.object({ kind: S.literal('notify'), text: S.string })(v, path);
+    case 'none':
+      return { kind: 'none' };
+    default:
+      return drop(`${path}.kind`, `unknown action kind ${JSON.stringify(v.kind) ?? 'undefined'}`);
   }
-  return out;
+};
+
+function decodeGoal(v: unknown, path: string, issues: string[], nowMs: number): Goal {
+  if (!S.isObject(v)) return drop(path, 'expected a goal object');
+  const f = <T>(k: string, check: Check<T>, fallback: T): T => S.salvageField(v[k], `${path}.${k}`, check, fallback, issues);
+  return { id: S.string(v.id, `${path}.id`), description: f('description', S.string, ''), achieved: f('achieved', S.boolean, false), updated_at: f('updated_at', S.string, iso(nowMs)), notes: f('notes', optStr, null) };
 }
 
-/** Decodes a state file (original or ours). Throws only when it is not a JSON object. */
-export function decodeState(value: unknown, ttlSecs: number, nowMs = Date.now()): PulseState {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('pulse state is not a JSON object');
-  const o = value as Record<string, unknown>;
+const decodeNotification: Check<Notification> = (v, path) => {
+  if (!S.isObject(v)) return drop(path, 'expected a notification object');
+  S.string(v.id, `${path}.id`);
+  return v as unknown as Notification;
+};
+
+/**
+ * Decodes a state file (the original's or ours). Throws only when it is not a JSON object;
+ * every entry or field that fails is dropped or reset and reported in `issues` (the state
+ * file helper then backs the file up before the salvaged state replaces it).
+ */
+export function decodeState(value: unknown, ttlSecs: number, nowMs = Date.now(), issues: string[] = []): PulseState {
+  if (!S.isObject(value)) throw new SchemaError('', 'pulse state is not a JSON object');
+  const o = value;
   const s = emptyState(nowMs);
-  s.updated_at = str(o.updated_at) ?? s.updated_at;
-  s.jobs = list(o.jobs, decodeJob, 'job');
-  const approvals = list(o.pending_approvals, (x) => decodeApproval(x, ttlSecs), 'approval');
-  s.pending_approvals = approvals.filter((a) => a.status === 'pending');
-  s.approval_history = list(o.approval_history, (x) => decodeApproval(x, ttlSecs), 'approval history').slice(-MAX_APPROVAL_HISTORY);
-  s.goals = list(o.goals, decodeGoal, 'goal');
-  s.removed_default_jobs = Array.isArray(o.removed_default_jobs) ? o.removed_default_jobs.filter((x): x is string => typeof x === 'string') : [];
-  s.notifications = Array.isArray(o.notifications) ? (o.notifications.filter((n) => n && typeof n === 'object' && typeof (n as Notification).id === 'string') as Notification[]).slice(-MAX_NOTIFICATIONS) : [];
-  const lt = o.last_tick as Record<string, unknown> | null | undefined;
-  s.last_tick = lt && typeof lt.executed === 'number' && typeof lt.errors === 'number' ? { executed: lt.executed, errors: lt.errors } : null;
+  s.updated_at = S.salvageField(o.updated_at, 'updated_at', S.string, s.updated_at, issues);
+  const list = <T>(k: string, decode: (x: unknown, path: string) => T): T[] => S.salvageArray(o[k], k, (x, path) => decode(x, path), issues);
+  s.jobs = list('jobs', (x, p) => decodeJob(x, p, issues));
+  s.pending_approvals = list('pending_approvals', (x, p) => decodeApproval(x, p, issues, ttlSecs, nowMs)).filter((a) => a.status === 'pending');
+  s.approval_history = list('approval_history', (x, p) => decodeApproval(x, p, issues, ttlSecs, nowMs)).slice(-MAX_APPROVAL_HISTORY);
+  s.goals = list('goals', (x, p) => decodeGoal(x, p, issues, nowMs));
+  s.removed_default_jobs = list('removed_default_jobs', S.string);
+  s.notifications = list('notifications', decodeNotification).slice(-MAX_NOTIFICATIONS);
+  s.last_tick = S.salvageField(o.last_tick, 'last_tick', S.nullable(S.object({ executed: S.number({ min: 0 }), errors: S.number({ min: 0 }) })), null, issues);
   return s;
 }
 
 export class PulseStateStore {
+  private readonly file: JsonStateFile<PulseState>;
   constructor(
     readonly path: string,
-    private readonly ttlSecs: number,
+    ttlSecs: number,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.file = new JsonStateFile(path, { what: 'pulse state', empty: () => emptyState(this.now()), decode: (v, issues) => decodeState(v, ttlSecs, this.now(), issues) });
+  }
 
   /** Current state without the lock (the file is replaced atomically). */
   read(): PulseState {
-    const r = readJsonFile(this.path, 'pulse state', (v) => decodeState(v, this.ttlSecs, this.now()));
-    return r.state === 'ok' ? r.value : emptyState(this.now());
+    return this.file.read();
   }
 
   /** Locked read-modify-write; `fn` returns `{ value, write }` (write false → file untouched). */
   async update<T>(fn: (s: PulseState) => { value: T; write: boolean }, options: { fsync?: boolean; afterWrite?: (s: PulseState) => void } = {}): Promise<T> {
-    return withFileLock(this.path, () => {
-      const s = this.read();
-      const { value, write } = fn(s);
-      if (write) {
-        s.updated_at = iso(this.now());
-        s.jobs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-        s.goals.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-        s.pending_approvals.sort((a, b) => (a.token < b.token ? -1 : a.token > b.token ? 1 : 0));
-        writeJsonAtomic(this.path, s, { fsync: options.fsync ?? true });
-        options.afterWrite?.(s);
-      }
-      return value;
-    });
+    return this.file.update(
+      (s) => {
+        const { value, write } = fn(s);
+        return { result: value, changed: write };
+      },
+      {
+        ...(options.fsync === undefined ? {} : { fsync: options.fsync }),
+        beforeWrite: (s) => {
+          s.updated_at = iso(this.now());
+          s.jobs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+          s.goals.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+          s.pending_approvals.sort((a, b) => (a.token < b.token ? -1 : a.token > b.token ? 1 : 0));
+        },
+        ...(options.afterWrite ? { afterWrite: options.afterWrite } : {}),
+      },
+    );
   }
 }

@@ -4,8 +4,9 @@
 // (HTTP, logging) stay in the main thread: the worker asks for them by message.
 // This file is both the pool (main thread) and the worker's entry (it loads itself).
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import type { HttpResult } from './host-http.js';
+import type { HttpResult } from '../net/index.js';
 import type { SandboxHost, SandboxLimits, SkillErrorKind } from './sandbox.js';
+import { AppError } from '../kernel/index.js';
 
 type ToWorker =
   | { t: 'run'; id: number; source: string; filename: string; args: string; limits: SandboxLimits; constants?: Record<string, string> }
@@ -14,9 +15,13 @@ type ToWorker =
 type FromWorker =
   | { t: 'log'; id: number; message: string }
   | { t: 'http'; id: number; callId: number; method: 'GET' | 'POST'; url: string; body?: string }
-  | { t: 'done'; id: number; ok: boolean; output?: string; kind?: SkillErrorKind; message?: string };
+  | { t: 'done'; id: number; ok: boolean; output?: string; kind?: SkillErrorKind; message?: string }
+  | { t: 'started'; id: number }
+  | { t: 'ready'; id?: undefined };
 
 const WORKER_FLAG = 'rustyPinchSkillWorker';
+/** A worker that has not loaded its engine by then is replaced (its runs fail as 'engine'). */
+const STARTUP_MS = 30_000;
 
 export interface PoolOptions {
   /** Most worker threads (runs are spread over them; each interleaves many async runs). */
@@ -41,7 +46,11 @@ interface PendingRun {
   slot: Slot;
   host?: SandboxHost;
   abort: AbortController;
-  watchdog: NodeJS.Timeout;
+  /**
+   * Armed when the worker begins the run: neither engine start-up nor waiting behind another
+   * run in the same worker is this skill's time. Until then a long fallback guards the queue.
+   */
+  watchdog: NodeJS.Timeout | undefined;
   timeoutMs: number;
   resolve(v: string): void;
   reject(e: Error): void;
@@ -51,13 +60,16 @@ interface Slot {
   worker: Worker;
   runs: Map<number, PendingRun>;
   dead: boolean;
+  /** The worker has loaded its engine; until then runs wait in `waiting`. */
+  ready: boolean;
+  waiting: Array<() => void>;
+  startup: NodeJS.Timeout | undefined;
 }
 
 /** Error from a skill run; `kind` tells compile, runtime, budget and engine failures apart. */
-export class SkillError extends Error {
+export class SkillError extends AppError {
   constructor(readonly kind: SkillErrorKind, message: string) {
-    super(message);
-    this.name = 'SkillError';
+    super(`skill_${kind}`, message);
   }
 }
 
@@ -92,19 +104,16 @@ export class SkillWorkerPool {
     const slot = this.pick();
     const id = this.nextId++;
     return new Promise<string>((resolve, reject) => {
-      const run: PendingRun = {
-        id,
-        slot,
-        host,
-        abort: new AbortController(),
-        timeoutMs,
-        resolve,
-        reject,
-        watchdog: setTimeout(() => this.overrun(run), timeoutMs + this.options.graceMs),
+      const run: PendingRun = { id, slot, host, abort: new AbortController(), timeoutMs, resolve, reject, watchdog: undefined };
+      const start = (): void => {
+        if (!slot.runs.has(id) || slot.dead) return;
+        run.watchdog = setTimeout(() => this.overrun(run), STARTUP_MS + timeoutMs + this.options.graceMs);
+        slot.worker.postMessage({ ...msg, id });
       };
       slot.runs.set(id, run);
       slot.worker.ref();
-      slot.worker.postMessage({ ...msg, id });
+      if (slot.ready) start();
+      else slot.waiting.push(start);
     });
   }
 
@@ -122,7 +131,9 @@ export class SkillWorkerPool {
     const worker = url.endsWith('.ts')
       ? new Worker(`import('tsx/esm/api').then((m) => m.register()).then(() => import(${JSON.stringify(url)}))`, { eval: true, workerData: data })
       : new Worker(new URL(url), { workerData: data });
-    const slot: Slot = { worker, runs: new Map(), dead: false };
+    const slot: Slot = { worker, runs: new Map(), dead: false, ready: false, waiting: [], startup: undefined };
+    slot.startup = setTimeout(() => void this.kill(slot, `skill engine worker did not start within ${STARTUP_MS / 1000} s`), STARTUP_MS);
+    slot.startup.unref();
     worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
     worker.on('error', (err) => this.fail(slot, `skill engine worker failed: ${err.message}`));
     worker.on('exit', (code) => this.fail(slot, `skill engine worker exited (code ${code})`));
@@ -132,9 +143,18 @@ export class SkillWorkerPool {
   }
 
   private onMessage(slot: Slot, m: FromWorker): void {
+    if (m.t === 'ready') {
+      slot.ready = true;
+      clearTimeout(slot.startup);
+      for (const start of slot.waiting.splice(0)) start();
+      return;
+    }
     const run = slot.runs.get(m.id);
     if (!run) return;
-    if (m.t === 'log') run.host?.log(m.message);
+    if (m.t === 'started') {
+      clearTimeout(run.watchdog);
+      run.watchdog = setTimeout(() => this.overrun(run), run.timeoutMs + this.options.graceMs);
+    } else if (m.t === 'log') run.host?.log(m.message);
     else if (m.t === 'http') {
       const reply = (r: Omit<Extract<ToWorker, { t: 'http-result' }>, 't' | 'id' | 'callId'>) => {
         if (slot.runs.has(m.id) && !slot.dead) slot.worker.postMessage({ t: 'http-result', id: m.id, callId: m.callId, ...r });
@@ -152,7 +172,7 @@ export class SkillWorkerPool {
   }
 
   private settle(slot: Slot, run: PendingRun): void {
-    clearTimeout(run.watchdog);
+    if (run.watchdog) clearTimeout(run.watchdog);
     run.abort.abort();
     slot.runs.delete(run.id);
     if (slot.runs.size === 0 && !slot.dead) slot.worker.unref();
@@ -169,6 +189,8 @@ export class SkillWorkerPool {
 
   private fail(slot: Slot, message: string): void {
     slot.dead = true;
+    clearTimeout(slot.startup);
+    slot.waiting.length = 0;
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
     for (const run of [...slot.runs.values()]) {
@@ -204,8 +226,11 @@ async function serveWorker(): Promise<void> {
       calls.delete(key);
       if (m.ok) c?.resolve(m.result!);
       else c?.reject(new Error(m.message ?? 'http failed'));
-    } else if (m.t === 'compile') done(m.id, compileInSandbox(m.source, m.filename));
-    else if (m.t === 'run') {
+    } else if (m.t === 'compile') {
+      port.postMessage({ t: 'started', id: m.id });
+      done(m.id, compileInSandbox(m.source, m.filename));
+    } else if (m.t === 'run') {
+      port.postMessage({ t: 'started', id: m.id });
       const host: SandboxHost = {
         log: (message) => port.postMessage({ t: 'log', id: m.id, message }),
         now: () => new Date().toISOString().replace('Z', '+00:00'),
@@ -221,6 +246,7 @@ async function serveWorker(): Promise<void> {
       done(m.id, runInSandbox({ source: m.source, filename: m.filename, args: m.args, limits: m.limits, constants: m.constants, host }));
     }
   });
+  port.postMessage({ t: 'ready' });
 }
 
 if (!isMainThread && (workerData as Record<string, unknown> | null)?.[WORKER_FLAG] === true) void serveWorker();

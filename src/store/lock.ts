@@ -1,6 +1,7 @@
 // Cross-process lock around read-modify-write of shared state files (telemetry, pulse state,
 // codex queue). Uses proper-lockfile (mkdir-based, stale detection), loaded lazily.
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 
 export interface LockOptions {
@@ -37,5 +38,32 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T> | T, op
     return await fn();
   } finally {
     await release().catch(() => undefined);
+  }
+}
+
+/**
+ * Runs `fn` under the same lock if it is free right now, synchronously; returns false (without
+ * running `fn`) when another process holds it. For rare repairs on a synchronous read path.
+ */
+export function tryWithFileLockSync(path: string, fn: () => void, options: LockOptions = {}): boolean {
+  // Loaded only here (a rare path): the package is CommonJS and external to the bundle.
+  const lockfile = createRequire(import.meta.url)('proper-lockfile') as typeof import('proper-lockfile');
+  mkdirSync(dirname(path), { recursive: true });
+  let release: () => void;
+  try {
+    release = lockfile.lockSync(path, { realpath: false, lockfilePath: `${path}.lock`, stale: options.staleMs ?? 10_000 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOCKED') return false;
+    throw err;
+  }
+  try {
+    fn();
+    return true;
+  } finally {
+    try {
+      release();
+    } catch {
+      // Already released (compromised as stale): nothing left to undo.
+    }
   }
 }

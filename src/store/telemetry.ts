@@ -1,8 +1,8 @@
 // Persisted telemetry snapshot (`latest.json`, the original's schema). Turns are recorded as
 // deltas and merged into the file under a cross-process lock, so concurrent processes lose no
-// count; a corrupt file is moved aside and rebuilt.
-import { readJsonFile, writeJsonAtomic } from './atomic-file.js';
-import { withFileLock } from './lock.js';
+// count. Stored through store's JsonStateFile: a corrupt file is moved aside and rebuilt.
+import { JsonStateFile, type StateCodec } from './state-file.js';
+import * as S from './schema.js';
 import { rfc3339Now } from '../kernel/index.js';
 import type { TurnRecord } from '../kernel/index.js';
 
@@ -50,25 +50,32 @@ export function emptySnapshot(): TelemetrySnapshot {
   };
 }
 
-/** Tolerant decode: every field optional, wrong types fall back to defaults (as serde default). */
-export function decodeSnapshot(value: unknown): TelemetrySnapshot {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('telemetry file is not a JSON object');
-  const v = value as Record<string, unknown>;
+const counter = S.number({ integer: true, min: 0 });
+const section = S.nullable(S.anyObject);
+
+/**
+ * Every field optional (missing → default, as serde's `default`); a field of the wrong type is
+ * reset and reported in `issues`, so the file is backed up before it is rewritten (never
+ * coerced silently). Throws only when the file is not a JSON object.
+ */
+export function decodeSnapshot(value: unknown, issues: string[] = []): TelemetrySnapshot {
+  if (!S.isObject(value)) throw new S.SchemaError('', 'telemetry file is not a JSON object');
+  const v = value;
   const s = emptySnapshot();
-  for (const c of COUNTERS) if (typeof v[c] === 'number' && Number.isFinite(v[c])) s[c] = v[c] as number;
-  if (typeof v.updated_at === 'string' && v.updated_at.trim()) s.updated_at = v.updated_at;
-  for (const k of ['codex', 'pulse', 'evolution'] as const) if (v[k] && typeof v[k] === 'object') s[k] = v[k] as Record<string, unknown>;
-  if (v.last_turn && typeof v.last_turn === 'object') s.last_turn = v.last_turn as TurnRecord;
+  const f = <T>(k: string, check: S.Check<T>, fallback: T): T => S.salvageField(v[k], k, check, fallback, issues);
+  s.schema_version = f('schema_version', S.number({ integer: true, min: 1 }), s.schema_version);
+  for (const c of COUNTERS) s[c] = f(c, counter, 0);
+  s.updated_at = f('updated_at', S.string, s.updated_at);
+  for (const k of ['codex', 'pulse', 'evolution'] as const) s[k] = f(k, section, null);
+  s.last_turn = f('last_turn', S.nullable(S.anyObject), null) as TurnRecord | null;
   for (const g of ['bus', 'prompt_cache'] as const) {
-    const obj = v[g];
-    if (obj && typeof obj === 'object' && !Array.isArray(obj)) {
-      const clean: Record<string, number> = {};
-      for (const [k, n] of Object.entries(obj)) if (typeof n === 'number' && Number.isFinite(n)) clean[k] = n;
-      s[g] = clean;
-    }
+    const obj = f(g, S.record(S.number()), undefined);
+    if (obj) s[g] = obj;
   }
   return s;
 }
+
+const codec: StateCodec<TelemetrySnapshot> = { what: 'telemetry', empty: emptySnapshot, decode: decodeSnapshot };
 
 export class Telemetry {
   private pending: Record<Counter, number> = zeroCounters();
@@ -78,8 +85,12 @@ export class Telemetry {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
+  private readonly state: JsonStateFile<TelemetrySnapshot>;
+
   /** @param debounceMs how long records gather before one locked write (default 200 ms). */
-  constructor(readonly file: string, private readonly debounceMs = 200) {}
+  constructor(readonly file: string, private readonly debounceMs = 200) {
+    this.state = new JsonStateFile(file, codec);
+  }
 
   /** Counts one turn (original rules, reference §11.3). Written by the next flush. */
   record(turn: TurnRecord): void {
@@ -111,8 +122,7 @@ export class Telemetry {
 
   /** The snapshot as on disk (no lock: the file is replaced atomically). */
   read(): TelemetrySnapshot {
-    const r = readJsonFile(this.file, 'telemetry', decodeSnapshot);
-    return r.state === 'ok' ? r.value : emptySnapshot();
+    return this.state.read();
   }
 
   /** Writes everything recorded so far. Safe to call often; callers await it before exit. */
@@ -145,8 +155,7 @@ export class Telemetry {
     this.pendingSections = new Map();
     this.pendingGroups = new Map();
     try {
-      await withFileLock(this.file, () => {
-        const snap = this.read();
+      await this.state.update((snap) => {
         for (const c of COUNTERS) snap[c] += delta[c];
         if (last) snap.last_turn = last;
         for (const [k, v] of sections) snap[k] = v;
@@ -159,7 +168,7 @@ export class Telemetry {
           snap[g] = cur;
         }
         snap.updated_at = rfc3339Now();
-        writeJsonAtomic(this.file, snap);
+        return { result: undefined, changed: true };
       });
     } catch (err) {
       // Put the delta back so a later flush retries; never fail a turn over telemetry.
