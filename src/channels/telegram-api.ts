@@ -16,25 +16,25 @@ export interface ClientOptions {
 }
 
 /** Telegram answered `ok: false` (the shape classifyError reads). */
-export class BotApiError extends Error {
+export class BotApiError extends AppError {
   constructor(
     readonly method: string,
     readonly error_code: number,
     readonly description: string,
     readonly parameters: { retry_after?: number } | undefined,
   ) {
-    super(`${method}: ${error_code} ${description}`);
+    super('remote', `${method}: ${error_code} ${description}`);
     this.name = 'BotApiError';
   }
 }
 
 /** No answer from Telegram: `error` is the socket error (its `code` tells how far the request got). */
-export class BotNetworkError extends Error {
+export class BotNetworkError extends AppError {
   constructor(
     readonly method: string,
     readonly error: Error,
   ) {
-    super(`Network request for '${method}' failed!`);
+    super('network', `Network request for '${method}' failed!`);
     this.name = 'HttpError';
   }
 }
