@@ -17,7 +17,7 @@ test('file names keep the original sanitisation (data compatibility)', async () 
   assert.equal(sanitizeSessionId('telegram:12345'), 'telegram_12345');
   assert.equal(sanitizeSessionId('telegram:-100123'), 'telegram_-100123');
   assert.equal(sanitizeSessionId('whatsapp:1234@s.whatsapp.net'), 'whatsapp_1234_s_whatsapp_net');
-  assert.equal(sanitizeSessionId('日本'), '__');
+  assert.equal(sanitizeSessionId('日本'), '%E6%97%A5%E6%9C%AC', 'ids the original never produced get an injective name');
 });
 
 test('hostile session ids are rejected and nothing is written outside the folder', async () => {

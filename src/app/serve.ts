@@ -152,6 +152,7 @@ export async function runServe(options: ServeOptions = {}): Promise<number> {
   const pendingTurns: TurnSample[] = [];
 
   try {
+    if (settings.ops.error) throw new ConfigError(settings.ops.error, { hint: 'set RUSTY_PINCH_OPS_ADDR to host:port (e.g. 127.0.0.1:9464) or to off' });
     // Fail fast on a channel that is enabled but cannot work (missing token, bad bridge URL).
     for (const c of enabled) {
       checkChannelSettings(settings, c);
@@ -232,7 +233,11 @@ export async function runServe(options: ServeOptions = {}): Promise<number> {
     if (ops) setTimeout(() => void loadMetrics().catch((err) => emitEvent('warning', { message: `metrics unavailable: ${errorChain(err)}`, component: 'ops' })), 1500).unref();
     emitEvent('serve_start', { channels: supervisors.map((s) => s.channel), components: components.map((c) => c.name), ops_addr: ops ? `${ops.host}:${ops.port}` : null, startup_ms: Math.round(performance.now() - startedAt) });
 
+    // serve runs until it is signalled, even with nothing else holding the event loop (no
+    // channel, ops off, an unref'd scheduler timer): an abort listener alone keeps nothing alive.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
     await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
+    clearInterval(keepAlive);
     stopping = true;
     emitEvent('serve_stopping', { channels: supervisors.map((s) => s.channel) });
   } finally {

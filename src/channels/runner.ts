@@ -5,7 +5,7 @@
 import { emitEvent } from '../observe/index.js';
 import type { ChannelAdapter, ChannelMessage } from './types.js';
 import type { AccessControl } from './access.js';
-import { AppError, FRIENDLY_FAILURE, KeyedQueue, RecentKeys } from '../kernel/index.js';
+import { AppError, FRIENDLY_FAILURE, KeyedQueue, RecentKeys, oversize, tooLongReply } from '../kernel/index.js';
 
 export interface TurnInput {
   sessionId: string;
@@ -54,6 +54,8 @@ export interface RunnerOptions {
   typingMaxMs?: number;
   /** First typing indicator only after this long (a quick answer needs none). Default 0. */
   typingDelayMs?: number;
+  /** Largest message taken into a turn, in UTF-8 bytes (0 = no limit); bigger ones get a clear reply. */
+  maxMessageBytes?: number;
 }
 
 export interface RunnerStats {
@@ -74,6 +76,7 @@ export class ChannelRunner {
   private readonly handle: TurnHandler;
   private readonly maxMessages: number | undefined;
   private readonly drainMs: number;
+  private readonly maxMessageBytes: number;
   private readonly typingIntervalMs: number;
   private readonly typingMaxMs: number;
   private readonly typingDelayMs: number;
@@ -94,6 +97,7 @@ export class ChannelRunner {
     this.handle = options.handle;
     this.maxMessages = options.maxMessages;
     this.drainMs = options.drainMs ?? 25_000;
+    this.maxMessageBytes = options.maxMessageBytes ?? 0;
     this.typingIntervalMs = options.typingIntervalMs ?? 4000;
     this.typingMaxMs = options.typingMaxMs ?? 5 * 60_000;
     this.typingDelayMs = options.typingDelayMs ?? 0;
@@ -199,6 +203,14 @@ export class ChannelRunner {
     if (decision.decision !== 'allow') {
       this.counts.refused++;
       if (decision.reply) await this.send(msg.chatId, decision.reply);
+      return;
+    }
+    const bytes = oversize(msg.text, this.maxMessageBytes);
+    if (bytes !== undefined) {
+      // Never stored, never sent to the model; the sender is told why.
+      this.counts.refused++;
+      emitEvent('channel_message_too_large', { channel: this.channel, chat_id: msg.chatId, sender: msg.senderId, bytes, limit: this.maxMessageBytes });
+      await this.send(msg.chatId, tooLongReply(bytes, this.maxMessageBytes));
       return;
     }
     if (this.stopping || (this.maxMessages !== undefined && this.counts.turns >= this.maxMessages)) throw new NotAcceptedError();

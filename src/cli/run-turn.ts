@@ -1,12 +1,17 @@
 // `run` and `tools run`: one turn through the runtime; prints the answer, or one error line
 // with the request id (exit 1).
 import { createApp } from '../app/index.js';
-import { TurnError } from '../kernel/index.js';
+import { MessageTooLargeError, TurnError, UsageError, oversize } from '../kernel/index.js';
 import type { CommandOutput } from './output.js';
 
 export async function runOneTurn(sessionId: string, message: string): Promise<CommandOutput> {
   const app = await createApp();
   try {
+    const bytes = oversize(message, app.settings.maxMessageBytes);
+    if (bytes !== undefined) {
+      const e = new MessageTooLargeError(bytes, app.settings.maxMessageBytes);
+      throw new UsageError(e.message, { hint: e.hint });
+    }
     const reply = await app.runtime.handle({ sessionId, text: message, channel: 'cli' });
     if (reply.status === 'error') throw new TurnError(reply.requestId, reply.error ?? reply.text, { hint: reply.hint ?? codexHint(app.settings.provider, reply.error) });
     return { stdout: reply.text };

@@ -3,7 +3,7 @@
 import { HTTP_PROVIDERS, PROVIDERS, keyVariables } from './core-settings.js';
 import { checkWritableDir, findExecutable, runProbe } from './probe.js';
 import type { Settings } from './settings.js';
-import { VERSION } from '../kernel/index.js';
+import { VERSION, redactSecrets } from '../kernel/index.js';
 import { otlpPackagesMissing } from './otlp-settings.js';
 
 export interface DoctorCheck {
@@ -33,15 +33,19 @@ export async function runDoctor(s: Settings, options: { codexProbeTimeoutMs?: nu
   if (HTTP_PROVIDERS.includes(s.provider)) {
     if (!s.apiKey) error(`Provider '${s.provider}' requires API key but none was found`, `Set one of: ${keyVariables(s.provider).join(', ')}.`);
     if (!s.apiBase) error(`Provider '${s.provider}' requires API base but none was found`, 'Set RUSTY_PINCH_API_BASE (e.g. http://127.0.0.1:8000/v1).');
+    else if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(s.apiBase)) error(`${s.apiBaseFrom ?? 'the API base'} carries credentials (user:password@), which requests cannot use`, 'Remove them from the URL and put the key in RUSTY_PINCH_API_KEY.');
   }
   if (s.requestTimeoutSecs === 0) warn('RUSTY_PINCH_REQUEST_TIMEOUT_SECS should be > 0');
   if (s.retryMaxBackoffMs < s.retryBackoffMs) warn('RUSTY_PINCH_RETRY_MAX_BACKOFF_MS should be >= RUSTY_PINCH_RETRY_BACKOFF_MS');
 
+  if (s.ops.error) error(s.ops.error, 'serve will not start until it is fixed.');
   const tg = s.channels.telegram;
   if (tg.enabled && !tg.token) error('Telegram channel enabled but RUSTY_PINCH_CHANNELS_TELEGRAM_TOKEN is missing');
   const wa = s.channels.whatsapp;
   if (wa.enabled && !wa.bridgeUrl) error('WhatsApp channel enabled but RUSTY_PINCH_CHANNELS_WHATSAPP_BRIDGE_URL is missing');
   if (wa.enabled && wa.bridgeUrl && !/^wss?:\/\//i.test(wa.bridgeUrl)) error(`RUSTY_PINCH_CHANNELS_WHATSAPP_BRIDGE_URL must start with ws:// or wss:// (got '${wa.bridgeUrl.slice(0, 60)}')`);
+  const usernames = tg.allowFrom.filter((e) => e.trim().startsWith('@'));
+  if (tg.enabled && usernames.length) warn(`RUSTY_PINCH_CHANNELS_TELEGRAM_ALLOW_FROM names usernames (${usernames.slice(0, 3).join(', ')}): Telegram releases usernames and anyone may claim one later`, 'List numeric user ids instead (the bot logs them in channel_access events).');
   if (tg.enabled && tg.dmPolicy === 'open') warn('Telegram DM policy is open: anyone who finds the bot can use it');
   if (wa.enabled && wa.dmPolicy === 'open') warn('WhatsApp DM policy is open: anyone can use the assistant');
 
@@ -109,13 +113,16 @@ export async function runDoctor(s: Settings, options: { codexProbeTimeoutMs?: nu
 /** The human-readable report (the original's `key: value` lines, then status and findings). */
 export function formatDoctor(r: DoctorReport): string {
   const lines = ['Rusty Pinch Doctor', ...r.fields.map(([k, v]) => `${k}: ${v}`), `status: ${r.status}`];
+  // Every value shown is redacted (e.g. a password in an API base URL).
   for (const c of r.checks) {
     lines.push(`- ${c.level === 'error' ? 'error: ' : ''}${c.message}`);
     if (c.hint) lines.push(`  hint: ${c.hint}`);
   }
-  return lines.join('\n');
+  return redactSecrets(lines.join('\n'));
 }
 
 export function doctorJson(r: DoctorReport): Record<string, unknown> {
-  return { status: r.status, ...Object.fromEntries(r.fields), checks: r.checks };
+  const clean = <T>(v: T): T => (typeof v === 'string' ? (redactSecrets(v) as T) : v);
+  const checks = r.checks.map((c) => ({ ...c, message: clean(c.message), ...(c.hint ? { hint: clean(c.hint) } : {}) }));
+  return { status: r.status, ...Object.fromEntries(r.fields.map(([k, v]) => [k, clean(v)])), checks };
 }

@@ -4,7 +4,8 @@
 // persisted before the provider is called, exactly one `event=turn` line and one telemetry
 // record per turn. Its parts are private: nothing outside calls the provider or appends to a
 // session directly.
-import { AppError, TurnError, ValidationError, errorChain, KeyedQueue, rfc3339Now } from '../kernel/index.js';
+import { AppError, MessageTooLargeError, TurnError, ValidationError, errorChain, KeyedQueue, oversize, rfc3339Now } from '../kernel/index.js';
+import { boundHistoryBytes } from './history-budget.js';
 import { nextRequestId } from './ids.js';
 import { BusCounter } from './bus-counters.js';
 import { PromptBuilder, renderCapabilities } from './prompt.js';
@@ -101,6 +102,11 @@ export class Runtime implements TurnDoor {
       validateSessionId(msg.sessionId);
     } catch (err) {
       return Promise.resolve(this.fail(requestId, msg.sessionId, 'provider', err, { attempts: null, latency_ms: null, user_chars: codePoints(msg.text) }));
+    }
+    // Refused before anything is stored (every door: channels, run, repl).
+    const bytes = oversize(msg.text, this.settings.maxMessageBytes);
+    if (bytes !== undefined) {
+      return Promise.resolve(this.fail(requestId, msg.sessionId, 'provider', new MessageTooLargeError(bytes, this.settings.maxMessageBytes), { attempts: null, latency_ms: null, user_chars: codePoints(msg.text) }));
     }
     return this.queue.run(msg.sessionId, () => {
       let id = requestId;
@@ -337,7 +343,8 @@ export class Runtime implements TurnDoor {
   }
 
   /**
-   * The last `historyWindow` plain messages. Tool exchange records stay in the log but are not
+   * The last `historyWindow` plain messages, at most `historyMaxBytes` of them. Tool exchange
+   * records stay in the log but are not
    * replayed, so when some are in the way a larger tail is read (rarely needed).
    */
   private historyWindow(sessionId: string, recent?: SessionRecord[]): SessionRecord[] {
@@ -346,13 +353,13 @@ export class Runtime implements TurnDoor {
     if (recent) {
       const plain = replayableRecords(recent);
       // The whole session was read, or enough plain messages: no second read.
-      if (recent.length < this.recentWindow() || plain.length >= want) return plain.slice(-want);
+      if (recent.length < this.recentWindow() || plain.length >= want) return boundHistoryBytes(plain.slice(-want), this.settings.historyMaxBytes);
     }
     let read = want;
     for (;;) {
       const raw = this.sessions.tail(sessionId, read);
       const plain = replayableRecords(raw);
-      if (plain.length >= want || raw.length < read || read >= want * 8) return plain.slice(-want);
+      if (plain.length >= want || raw.length < read || read >= want * 8) return boundHistoryBytes(plain.slice(-want), this.settings.historyMaxBytes);
       read *= 2;
     }
   }

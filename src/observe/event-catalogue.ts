@@ -27,6 +27,10 @@ export interface EventCatalogue {
   channel_signal: { signal: string; action: string };
   channel_access: ChannelField & { chat_id: string; sender: string; decision: 'allow' | 'pairing' | 'refuse'; notified?: boolean | undefined; via?: string; reason?: string; status?: string };
   channel_access_error: ChannelField & Err & { chat_id: string; sender: string };
+  /** The pairing table of a channel is full; new strangers are turned away (operator told once per hour). */
+  pairing_full: ChannelField & { operator_notified: boolean };
+  /** A message over RUSTY_PINCH_MAX_MESSAGE_BYTES: answered with a clear reply, never stored. */
+  channel_message_too_large: ChannelField & { chat_id: string; sender: string; bytes: number; limit: number };
   /** A message seen before (runner: chat + message id; Telegram: update id; WhatsApp: message id). Unknown fields are null. */
   channel_duplicate: ChannelField & { chat_id: string | null; message_id: string | null; update_id: number | null };
   channel_turn_error: ChannelField & { chat_id: string; session_id: string };
@@ -81,6 +85,8 @@ export interface EventCatalogue {
   skill_run: { skill: string; status: string; latency_ms: number; output_chars?: number; error?: string };
   skill_log: Msg & { level: string; timestamp: string; skill: string };
   skill_engine_discarded: { reason: string };
+  /** What the QuickJS (emscripten) module printed itself, e.g. `Aborted(Assertion failed: …)`. */
+  skill_engine_output: { stream: 'stdout' | 'stderr'; message: string };
   skills_assets_synced: { copied: number; skipped: string[]; assets_dir: string; skills_dir: string };
   skills_assets_sync_error: Msg & { assets_dir: string; skills_dir: string };
 

@@ -64,12 +64,23 @@ export class AppendFile {
   /** Appends `text` (whole lines) in one write. Returns the file size before and after. */
   append(text: string): { before: number; after: number } {
     if (this.closed) throw new Error(`append to closed file ${this.path}`);
-    const size = fstatSync(this.fd).size;
+    let size = fstatSync(this.fd).size;
     // A torn last line (a crash mid-write, long ago) gets a newline first so the damage stays
-    // confined to that line. Checked only when someone else wrote since our last append, and a
-    // file still growing is another writer finishing its line, not a tear.
+    // confined to that line. Checked only when someone else wrote since our last append. A line
+    // without its newline may also be another writer's, still being copied in (a long line
+    // spans pages): that one completes within microseconds, a tear never does.
     let prefix = '';
-    if (size > 0 && size !== this.end && !endsWithNewline(this.fd, size) && fstatSync(this.fd).size === size) prefix = '\n';
+    if (size > 0 && size !== this.end && !endsWithNewline(this.fd, size)) {
+      prefix = '\n';
+      for (let i = 0; i < 20; i++) {
+        Atomics.wait(PAUSE, 0, 0, 1);
+        size = fstatSync(this.fd).size;
+        if (endsWithNewline(this.fd, size)) {
+          prefix = '';
+          break;
+        }
+      }
+    }
     const bytes = Buffer.from(prefix + text);
     writeSync(this.fd, bytes);
     this.written++;
@@ -130,6 +141,9 @@ export async function appendLinesAsync(path: string, values: unknown[], options:
     file.close();
   }
 }
+
+/** For a 1 ms synchronous pause (Atomics.wait on a private buffer). */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 function endsWithNewline(fd: number, size: number): boolean {
   const b = Buffer.alloc(1);
