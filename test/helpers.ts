@@ -31,6 +31,8 @@ export function cleanEnv(dir: string, extra: Record<string, string | undefined> 
   env.RUSTY_PINCH_DATA_DIR = join(dir, 'data');
   env.RUSTY_PINCH_WORKSPACE = join(dir, 'workspace');
   env.RUSTY_PINCH_OPS_ADDR = 'off';
+  // Never the machine's own Codex login: the default account uses CODEX_HOME.
+  env.CODEX_HOME = join(dir, 'codex-home');
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;

@@ -1,7 +1,8 @@
 // `doctor`: what is configured, and what is wrong with it. Levels: warning (works, but look)
 // and error (something will fail). Exit 0 on ok/warning, 1 on error, so health checks can use it.
 import { HTTP_PROVIDERS, PROVIDERS, keyVariables } from './core-settings.js';
-import { checkWritableDir, findExecutable, runProbe } from './probe.js';
+import { checkWritableDir } from './probe.js';
+import { doctorCodex } from './doctor-codex.js';
 import type { Settings } from './settings.js';
 import { VERSION, redactSecrets } from '../kernel/index.js';
 import { otlpPackagesMissing } from './otlp-settings.js';
@@ -18,8 +19,7 @@ export interface DoctorReport {
   checks: DoctorCheck[];
 }
 
-export const CODEX_INSTALL_HINT =
-  'Install the Codex CLI (npm install -g @openai/codex) and log in (codex login), or choose another provider: RUSTY_PINCH_PROVIDER=local (offline), openai, openrouter, groq or compatible.';
+export { CODEX_INSTALL_HINT } from './doctor-codex.js';
 
 export async function runDoctor(s: Settings, options: { codexProbeTimeoutMs?: number } = {}): Promise<DoctorReport> {
   const checks: DoctorCheck[] = [];
@@ -50,20 +50,12 @@ export async function runDoctor(s: Settings, options: { codexProbeTimeoutMs?: nu
   if (wa.enabled && wa.dmPolicy === 'open') warn('WhatsApp DM policy is open: anyone can use the assistant');
 
   let codexCli = 'not checked';
-  if (s.provider === 'codex') {
-    if (!s.codex.enabled) error('RUSTY_PINCH_PROVIDER=codex but RUSTY_PINCH_CODEX_ENABLED=false');
-    if (!s.codex.cliBin) error('Codex enabled but RUSTY_PINCH_CODEX_CLI_BIN is empty', CODEX_INSTALL_HINT);
-    else {
-      const path = findExecutable(s.codex.cliBin, s.env.PATH ?? process.env.PATH);
-      if (!path) {
-        codexCli = 'missing';
-        error(`Codex CLI '${s.codex.cliBin}' was not found on PATH`, CODEX_INSTALL_HINT);
-      } else {
-        const probe = await runProbe(path, ['--version'], options.codexProbeTimeoutMs ?? 5000, { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' });
-        codexCli = probe.ok ? `ok (${probe.output})` : `failed (${probe.output})`;
-        if (!probe.ok) error(`Codex CLI '${path}' did not answer --version: ${probe.output}`, CODEX_INSTALL_HINT);
-      }
-    }
+  let codexAccounts: Array<[string, string]> = [];
+  if (s.provider === 'codex' || (s.codex.enabled && s.codex.accountsConfigured)) {
+    const c = await doctorCodex(s, options.codexProbeTimeoutMs ?? 5000);
+    codexCli = c.cli;
+    codexAccounts = c.fields;
+    checks.push(...c.checks);
   }
 
   for (const [name, dir] of [['RUSTY_PINCH_DATA_DIR', s.dataDir], ['RUSTY_PINCH_WORKSPACE', s.workspace]] as const) {
@@ -101,6 +93,7 @@ export async function runDoctor(s: Settings, options: { codexProbeTimeoutMs?: nu
     ['codex_enabled', s.codex.enabled],
     ['codex_cli', codexCli],
     ['codex_accounts_count', s.codex.accounts.length],
+    ...codexAccounts,
     ['codex_queue_capacity', s.codex.queueCapacity],
     ['codex_rate_limit_threshold_percent', s.codex.rateLimitThresholdPercent],
     ['pulse_auto_allow_actions_count', s.pulse.autoAllowActions.length],

@@ -325,7 +325,7 @@ export class Runtime implements TurnDoor {
       this.bus.publish();
       this.recordTurn(requestId, sessionId, {
         path: 'provider',
-        status: 'ok',
+        status: result.queued ? 'queued' : 'ok',
         tool_name: result.toolNames.length ? result.toolNames.join(',') : null,
         attempts: result.attempts,
         latency_ms: result.queued ? null : result.latencyMs,

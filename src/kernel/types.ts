@@ -43,7 +43,8 @@ export interface TurnRecord {
   request_id: string;
   session_id: string;
   path: TurnPath;
-  status: TurnStatus;
+  /** `queued`: the provider queued the work (Codex pool); the answer follows as a deferred reply. */
+  status: TurnStatus | 'queued';
   provider: string;
   model: string;
   tool_name: string | null;

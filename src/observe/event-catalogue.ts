@@ -65,7 +65,24 @@ export interface EventCatalogue {
   ops_listening: { addr: string; endpoints: string[] };
 
   // Codex pool (Brain).
-  codex_task: { task_id: number; account_id: string; kind: 'direct' | 'queued'; status: string; latency_ms: number | null; rate_limited: boolean; error: string | null };
+  codex_task: {
+    task_id: number;
+    account_id: string;
+    kind: 'direct' | 'queued';
+    status: string;
+    latency_ms: number | null;
+    rate_limited: boolean;
+    /** The classifier's kind of a failure (auth, quota, rate_limit, network, timeout, …). */
+    error_kind: string | null;
+    error: string | null;
+    usage: { input_tokens: number; cached_input_tokens: number; output_tokens: number; reasoning_output_tokens: number } | null;
+  };
+  /** A direct run failed with auth/quota/rate limit and moved on (to_account null: queued). */
+  codex_failover: { task_id: number; from_account: string; to_account: string | null; reason: string | null };
+  /** An account was logged in by the bootstrap or by `codex login` (never the key). */
+  codex_login: { account_id: string; method: 'api_key' | 'chatgpt_seed' | 'device_auth'; source?: string; ok?: boolean };
+  /** A ChatGPT device login waits for the operator: open `url`, enter `code`. */
+  codex_device_auth: { account_id: string; url: string; code: string };
   codex_task_queued: { task_id: number; queue_depth: number; reason: string };
   codex_task_recovered: { task_id: number; owner_pid: number; requeued: boolean };
   codex_task_done: { task_id: number; status: string; session_id: string | null; channel: string | null };
