@@ -10,6 +10,7 @@ import { registerMonitorCommand } from './monitor.js';
 import { registerCodexCommands } from './codex.js';
 import { registerPulseCommands } from './pulse.js';
 import { registerPairingCommands } from './pairing.js';
+import { registerEvolutionCommands } from './evolution.js';
 import { VERSION } from './version.js';
 
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerCodexCommands(program);
   registerPulseCommands(program);
   registerPairingCommands(program);
+  registerEvolutionCommands(program);
   return program;
 }
 

@@ -120,6 +120,13 @@ export interface EventCatalogue {
   /** Optional OTLP export: started, degraded (SDK missing, bad endpoint), or lossy at shutdown. */
   observability_init: { status: 'ok' | 'degraded'; otlp_endpoint?: string; message?: string };
   observability_shutdown: { status: string; recorded: number; dropped: number; export_failures: number };
+  /** Self-update (docs/evolution.md). */
+  evolution_checkpoint: { status: string };
+  evolution_lock_recovered: { lock: string; age_secs: number | null; stale_after_secs: number | null; holder_alive: boolean | null };
+  evolution_lock_release_error: Msg;
+  evolution_failure_circuit_error: Msg;
+  evolution_serve_handover: { running_slot: string; reason: string; exit_code: number };
+  evolution_serve_confirmed: { slot: string; version: string };
 }
 
 export type EventName = keyof EventCatalogue;
