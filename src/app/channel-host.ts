@@ -15,7 +15,7 @@ export const CHANNEL_NAMES: readonly ChannelName[] = ['telegram', 'whatsapp'];
 /** The runner's turn handler: one Runtime.handle per message, session `<channel>:<chat id>`. */
 export function runtimeTurnHandler(runtime: TurnDoor): TurnHandler {
   return async (input) => {
-    const reply = await runtime.handle({ sessionId: input.sessionId, text: input.text, channel: input.channel, chatId: input.chatId, senderId: input.senderId, signal: input.signal });
+    const reply = await runtime.handle({ sessionId: input.sessionId, text: input.text, channel: input.channel, chatId: input.chatId, senderId: input.senderId, messageId: input.messageId, signal: input.signal });
     return { status: reply.status, text: reply.text, ...(reply.deferred ? { deferred: true } : {}) };
   };
 }
@@ -106,6 +106,8 @@ export function hostChannel(app: App, adapter: ChannelAdapter, options: { maxMes
     access: channelAccess(settings, channel, undefined, tellOperator),
     handle: runtimeTurnHandler(app.runtime),
     maxMessages: options.maxMessages,
+    // Typing only for answers that take a moment: a request per quick reply halves throughput.
+    typingDelayMs: 500,
     maxMessageBytes: settings.maxMessageBytes,
     drainMs: options.drainMs ?? (channel === 'telegram' ? settings.channels.telegram.drainSecs * 1000 : undefined),
   });

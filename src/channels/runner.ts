@@ -13,6 +13,8 @@ export interface TurnInput {
   channel: string;
   chatId: string;
   senderId: string;
+  /** Platform message id: the turn is idempotent by it (a replay stores nothing twice). */
+  messageId?: string;
   /** Aborted when a stop has waited too long for the turn (or on a second signal). */
   signal: AbortSignal;
 }
@@ -50,6 +52,8 @@ export interface RunnerOptions {
   /** Typing indicator refresh. Default 4 s; stops after typingMaxMs (default 5 min). */
   typingIntervalMs?: number;
   typingMaxMs?: number;
+  /** First typing indicator only after this long (a quick answer needs none). Default 0. */
+  typingDelayMs?: number;
   /** Largest message taken into a turn, in UTF-8 bytes (0 = no limit); bigger ones get a clear reply. */
   maxMessageBytes?: number;
 }
@@ -75,6 +79,7 @@ export class ChannelRunner {
   private readonly maxMessageBytes: number;
   private readonly typingIntervalMs: number;
   private readonly typingMaxMs: number;
+  private readonly typingDelayMs: number;
   private readonly queue: KeyedQueue;
   private readonly recent = new RecentKeys(4096);
   private readonly stopCtl = new AbortController();
@@ -95,6 +100,7 @@ export class ChannelRunner {
     this.maxMessageBytes = options.maxMessageBytes ?? 0;
     this.typingIntervalMs = options.typingIntervalMs ?? 4000;
     this.typingMaxMs = options.typingMaxMs ?? 5 * 60_000;
+    this.typingDelayMs = options.typingDelayMs ?? 0;
     // Per-chat order only: the one bound on concurrent turns is the runtime's.
     this.queue = new KeyedQueue(Number.POSITIVE_INFINITY);
   }
@@ -218,7 +224,7 @@ export class ChannelRunner {
     const stopTyping = this.startTyping(msg.chatId);
     let result: TurnResult;
     try {
-      result = await this.handle({ sessionId, text: msg.text, channel: this.channel, chatId: msg.chatId, senderId: msg.senderId, signal: this.turnCtl.signal });
+      result = await this.handle({ sessionId, text: msg.text, channel: this.channel, chatId: msg.chatId, senderId: msg.senderId, ...(msg.messageId !== undefined ? { messageId: msg.messageId } : {}), signal: this.turnCtl.signal });
     } catch (err) {
       result = { status: 'error', text: (err as Error)?.message ?? String(err) };
     } finally {
@@ -237,14 +243,26 @@ export class ChannelRunner {
     const typing = this.adapter.typing?.bind(this.adapter);
     if (!typing) return () => undefined;
     const fire = (): void => void typing(chatId).catch(() => undefined);
-    fire();
     const started = Date.now();
-    const timer = setInterval(() => {
-      if (Date.now() - started > this.typingMaxMs) clearInterval(timer);
-      else fire();
-    }, this.typingIntervalMs);
-    timer.unref?.();
-    return () => clearInterval(timer);
+    let timer: NodeJS.Timeout | undefined;
+    const begin = (): void => {
+      fire();
+      timer = setInterval(() => {
+        if (Date.now() - started > this.typingMaxMs) clearInterval(timer);
+        else fire();
+      }, this.typingIntervalMs);
+      timer.unref?.();
+    };
+    if (this.typingDelayMs <= 0) {
+      begin();
+      return () => clearInterval(timer);
+    }
+    const delay = setTimeout(begin, this.typingDelayMs);
+    delay.unref?.();
+    return () => {
+      clearTimeout(delay);
+      clearInterval(timer);
+    };
   }
 
   /** Sends, logging a failure; a turn's reply counts as handled either way (rethrow: for deliver). */

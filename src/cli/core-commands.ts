@@ -48,13 +48,19 @@ export function registerCoreCommands(program: Command): void {
     .description('print a session history (JSON when piped or with --json)')
     .option('--session <id>', 'session id', 'default')
     .action(
-      action(async (opts: { session: string }) => {
+      action(async (opts: { session: string; json?: boolean }) => {
         await checkSessionId(opts.session);
         const { loadSettings } = await import('../config/index.js');
         const { SessionStore } = await import('../store/index.js');
         const s = loadSettings();
-        const records = new SessionStore(s.sessionsDir).all(opts.session);
-        const json = records.map((r) => ({ role: r.role, content: r.content, timestamp: r.timestamp }));
+        const store = new SessionStore(s.sessionsDir);
+        if (opts.json === true || process.stdout.isTTY !== true) {
+          // Streamed: the same pretty JSON array, in constant memory whatever the session's size.
+          const { writeJsonArray } = await import('./stream-json.js');
+          await writeJsonArray(process.stdout, store.stream(opts.session), (r) => ({ role: r.role, content: r.content, timestamp: r.timestamp }));
+          return;
+        }
+        const json = store.all(opts.session).map((r) => ({ role: r.role, content: r.content, timestamp: r.timestamp }));
         return { json, text: async () => (await import('./views.js')).sessionText(json) };
       }),
     );

@@ -10,6 +10,11 @@ export interface InboundMessage {
   /** Chat to answer in (channels); deferred answers (queued Codex tasks) are sent here. */
   chatId?: string;
   senderId?: string;
+  /**
+   * Platform message id (channels). A message replayed after a crash is answered from the
+   * session (stored answer) or resumed without storing its user line twice.
+   */
+  messageId?: string;
   /** Aborts the turn (shutdown). */
   signal?: AbortSignal;
 }

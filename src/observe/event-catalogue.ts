@@ -20,6 +20,8 @@ export interface EventCatalogue {
   first_run: Msg & { data_dir?: string; workspace?: string };
   provider_retry: { request_id: string; provider: string; attempt: number; total: number; delay_ms: number; retry_after: boolean; error: string };
   session_corrupt_line: { path: string; preview: string };
+  /** A channel message seen again after a crash (docs/delivery.md): resumed, or its stored answer re-sent. */
+  turn_replay: { request_id: string; session_id: string; message_id: string; action: 'resend_stored_answer' | 'resume_turn' };
 
   // Channels (adapters and the shared runner).
   channel_start: ChannelField & { allow_from_count: number; dm_policy: string; max_messages: number | null; poll_interval_ms?: number; poll_timeout_secs?: number; bridge_url?: string | null; reconnect_ms?: number };
@@ -35,6 +37,8 @@ export interface EventCatalogue {
   channel_duplicate: ChannelField & { chat_id: string | null; message_id: string | null; update_id: number | null };
   channel_turn_error: ChannelField & { chat_id: string; session_id: string };
   channel_send_error: ChannelField & Err & { chat_id?: string };
+  /** A send retried: never reached Telegram (`not_sent`), fate unknown (`unknown`, at-least-once), or refused for now (`rejected`: 5xx, 429). */
+  channel_send_retry: ChannelField & Err & { chat_id: string; attempt: number; fate: 'not_sent' | 'unknown' | 'rejected' };
   channel_send_queued: ChannelField & { chat_id: string; queue_depth: number };
   channel_format_fallback: ChannelField & Err & { chat_id: string };
   channel_message_dropped: ChannelField & { chat_id: string; reason: string };

@@ -4,7 +4,7 @@ export { withFileLock, tryWithFileLockSync, type LockOptions } from './lock.js';
 export { JsonStateFile, type StateCodec, type StateFileOptions } from './state-file.js';
 export * as schema from './schema.js';
 export { SchemaError, type Check } from './schema.js';
-export { appendJsonLine, appendLines, readLastLines, countLines } from './jsonl.js';
+export { appendJsonLine, appendLines, readLastLines, countLines, AppendFile, encodeLines } from './jsonl.js';
 export { SessionStore, type SessionRecord } from './session-store.js';
 export { validateSessionId, sanitizeSessionId, legacySessionFileName, MAX_SESSION_ID_CHARS } from './session-id.js';
 export { Telemetry, emptySnapshot, decodeSnapshot, type TelemetrySnapshot, type SectionName } from './telemetry.js';
