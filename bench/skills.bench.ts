@@ -33,6 +33,10 @@ for (let i = 0; i < N; i++) {
   rt.dispose();
   base.push(performance.now() - t);
 }
+// The very first run of the process (JIT cold), reported on its own; then a warm-up.
+let t0 = performance.now();
+await runInSandbox({ source: TRIVIAL, filename: 't.js', args: 'x', limits, host });
+const veryFirst = performance.now() - t0;
 for (let i = 0; i < 200; i++) await runInSandbox({ source: TRIVIAL, filename: 't.js', args: 'x', limits, host }); // warm-up
 const cold: number[] = [];
 for (let i = 0; i < N; i++) {
@@ -47,6 +51,9 @@ writeFileSync(join(dir, 'skills', 'trivial.js'), TRIVIAL);
 writeFileSync(join(dir, 'skills', 'fetch.js'), 'async function main(u) { const r = await http_get(u); return r.status + ":" + r.body }');
 const settings: SkillSettings = { httpTimeoutSecs: 5, httpAllow: ['127.0.0.1'], memoryLimitMb: 32, timeoutMs: 5000, maxOutputBytes: 131072, maxHttpCalls: 16, httpMaxBodyBytes: 1 << 20 };
 const manager = new SkillManager(dir, settings, { assetsDir: null });
+t0 = performance.now();
+await manager.run('trivial', 'x'); // first run through a fresh manager: worker start included
+const firstE2e = performance.now() - t0;
 for (let i = 0; i < 100; i++) await manager.run('trivial', 'x');
 const e2e: number[] = [];
 for (let i = 0; i < 1000; i++) {
@@ -78,8 +85,10 @@ await new Promise((r) => server.close(r));
 cleanup();
 
 const bMed = pct(base, 50);
+const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
 console.log(`baseline runtime+context create/dispose: median ${f(bMed)} ms`);
-console.log(`cold skill run in-thread (fresh runtime+context, module reused): median ${f(pct(cold, 50))} ms (${(pct(cold, 50) / bMed).toFixed(1)}x baseline), p99 ${f(pct(cold, 99))} ms  [target median < 2 ms]`);
-console.log(`cold skill run end to end (SkillManager: file read + worker round trip): median ${f(pct(e2e, 50))} ms, p99 ${f(pct(e2e, 99))} ms`);
+console.log(`cold skill run in-thread (fresh runtime+context, module reused): median ${f(pct(cold, 50))} ms (${(pct(cold, 50) / bMed).toFixed(1)}x baseline), p99 ${f(pct(cold, 99))} ms; the process's very first run ${f(veryFirst)} ms [goal median < 2 ms]: ${verdict(pct(cold, 50) < 2)}`);
+console.log(`cold skill run end to end (SkillManager: file read + worker round trip): median ${f(pct(e2e, 50))} ms, p99 ${f(pct(e2e, 99))} ms; first run of a fresh manager (worker start) ${firstE2e.toFixed(1)} ms (reported)`);
 console.log(`one run awaiting http_get (50 ms server): ${single.toFixed(1)} ms`);
-console.log(`100 concurrent runs awaiting http_get (50 ms server): median of 5 rounds ${pct(rounds, 50).toFixed(1)} ms (${(pct(rounds, 50) / single).toFixed(2)}x one run), worst ${Math.max(...rounds).toFixed(1)} ms; first round incl. second worker start ${firstRound.toFixed(1)} ms  [target < 500 ms]`);
+const worstAll = Math.max(firstRound, ...rounds);
+console.log(`100 concurrent runs awaiting http_get (50 ms server): first (cold) round incl. second worker start ${firstRound.toFixed(1)} ms, then median of 5 warm rounds ${pct(rounds, 50).toFixed(1)} ms (${(pct(rounds, 50) / single).toFixed(2)}x one run); worst of all ${worstAll.toFixed(1)} ms [goal every round, cold included, < 500 ms]: ${verdict(worstAll < 500)}`);

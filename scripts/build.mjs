@@ -110,6 +110,24 @@ export async function buildDist({ root = '.', outdir = 'dist', bundleDeps = fals
         }
       : { packages: 'external', sourcemap: 'linked', banner: { js: NODE_GUARD } }),
   });
+  // The launcher's slot check (bin/rusty-pinch), bundled on its own (no shared chunks): it runs on
+  // every start and must come from the installed build, never from the slot it verifies. The
+  // first step stays tiny (no node:crypto) and imports the check only when a marker exists.
+  for (const [name, entry] of [['launcher', 'src/evolution/launch.ts'], ['launch-verify', 'src/evolution/launch-verify.ts']]) {
+    await build({
+      entryPoints: { [name]: join(root, entry) },
+      outdir: tmp,
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      packages: 'external',
+      external: ['./launch-verify.js'],
+      define: { __RUSTY_PINCH_VERSION__: JSON.stringify(version) },
+      logLevel: 'warning',
+      ...(bundleDeps ? { minify: true, legalComments: 'none' } : {}),
+    });
+  }
   const old = `${target}.old-${process.pid}`;
   try {
     renameSync(target, old);

@@ -33,9 +33,11 @@ test('queue persists across processes: generate queues, status sees it, healthch
     assert.deepEqual(Object.keys(status), ['enabled', 'queue_depth', 'queue_capacity', 'queue_mode_reason', 'rate_limit_threshold_percent', 'accounts']);
     assert.equal(status.queue_depth, 1);
     assert.equal(status.queue_mode_reason, 'queue_backpressure');
-    assert.deepEqual(Object.keys(status.accounts[0]), ['id', 'healthy', 'used_requests', 'max_requests', 'remaining_percent', 'model', 'api_key_env', 'last_error', 'last_healthcheck_at']);
+    assert.deepEqual(Object.keys(status.accounts[0]), ['id', 'healthy', 'used_requests', 'max_requests', 'remaining_percent', 'quota_source', 'quota', 'cooldown_until', 'model', 'api_key_env', 'codex_home', 'last_error', 'last_error_kind', 'fix', 'last_healthcheck_at']);
     assert.equal(status.accounts[0].healthy, false);
-    assert.match(status.accounts[0].last_error, /Not logged in/);
+    assert.equal(status.accounts[0].quota_source, 'request_window');
+    assert.equal(status.accounts[0].fix, 'rusty-pinch codex login --account a1');
+    assert.match(status.accounts[0].last_error, /not logged in/i);
 
     const noop = await runCli(['codex', 'drain-one'], { env });
     assert.deepEqual(JSON.parse(noop.stdout), { status: 'noop', message: 'queue is empty or throttled by rate-limit guard' });
@@ -56,7 +58,7 @@ test('queue persists across processes: generate queues, status sees it, healthch
     assert.equal(after.accounts[0].used_requests, 1, 'the use made by drain-one is seen by the next process');
     // The telemetry section was written by these commands.
     const tele = JSON.parse(readFileSync(join(dir, 'data', 'telemetry', 'latest.json'), 'utf8'));
-    assert.deepEqual(Object.keys(tele.codex).sort(), ['accounts_healthy', 'accounts_total', 'enabled', 'queue_capacity', 'queue_depth', 'queue_mode_reason', 'rate_limit_threshold_percent', 'updated_at']);
+    assert.deepEqual(Object.keys(tele.codex).sort(), ['accounts_cooling', 'accounts_healthy', 'accounts_total', 'enabled', 'queue_capacity', 'queue_depth', 'queue_mode_reason', 'rate_limit_threshold_percent', 'updated_at']);
     assert.equal(tele.codex.queue_depth, 0);
   } finally {
     cleanup();
@@ -79,7 +81,9 @@ test('generate: executed shape, default purpose, errors exit 1; a drain-one fail
     assert.equal(missing.code, 2);
     // Queue one (account logged out), check its default purpose, then let its run fail.
     fake(dir, 'a1', { mode: 'not-logged-in' });
-    await runCli(['codex', 'healthcheck'], { env });
+    const down = await runCli(['codex', 'healthcheck'], { env });
+    assert.equal(down.code, 1, 'no healthy account: exit 1');
+    assert.equal(JSON.parse(down.stdout).checks[0].healthy, false);
     assert.equal(JSON.parse((await runCli(['codex', 'generate', '--prompt', 'later'], { env })).stdout).status, 'queued');
     const state = JSON.parse(readFileSync(join(dir, 'workspace', 'codex', 'state.json'), 'utf8'));
     assert.equal(state.queue[0].purpose, 'general');
@@ -90,7 +94,7 @@ test('generate: executed shape, default purpose, errors exit 1; a drain-one fail
     const f = JSON.parse(failed.stdout);
     assert.deepEqual(Object.keys(f), ['status', 'message']);
     assert.equal(f.status, 'error');
-    assert.match(f.message, /^codex task 2 failed on account 'a1': codex cli exited with code 1: codex turn failed: unexpected status 401 Unauthorized: injected failure; will be retried$/);
+    assert.match(f.message, /^codex task 2 failed on account 'a1': codex cli exited with code 1: unexpected status 401 Unauthorized: injected failure \(Log this account in again: rusty-pinch codex login --account a1\); will be retried$/);
   } finally {
     cleanup();
   }

@@ -123,6 +123,13 @@ test('serve has no codex drainer when the provider is not codex and no queue exi
   try {
     assert.equal(app.codex, undefined);
     assert.equal((await buildServeComponents(app, { deliver: async () => undefined })).some((c) => c.name === 'codex-drainer'), false);
+    // Nor does its Pulse schedule a codex job (issue 13 #16: serve spawns no codex at all).
+    assert.doesNotMatch(JSON.stringify((await app.pulse()).view().jobs), /codex/);
+    // Configured accounts are codex work even with another provider: the jobs come back.
+    const { openWiredPulse } = await import('../src/app/pulse-wiring.js');
+    const withAccounts = settingsFromEnv(cleanEnv(dir, { RUSTY_PINCH_CODEX_ACCOUNTS: 'a1||5' }), dir);
+    const p2 = await openWiredPulse({ settings: withAccounts, door: async () => app.runtime, telemetry: app.telemetry, outbox: app.outbox });
+    assert.match(JSON.stringify(p2.view().jobs), /codex-healthcheck/);
   } finally {
     await app.close();
     cleanup();

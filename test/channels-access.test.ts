@@ -129,3 +129,96 @@ test('garbage: a corrupt pairing file is moved aside with a warning, not fatal',
     cleanup();
   }
 });
+
+// Issue 13 item 1: Telegram usernames are released and re-claimed; only immutable ids admit.
+test('pairing admits by immutable id only: a new account that takes an approved username is a stranger', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const store = new PairingStore(dir);
+    const access = new AccessControl({ channel: 'telegram', policy: 'pairing', allowFrom: [], store });
+    const first = await access.check(msg('222', '222', ['@alice']));
+    const code = /code is (\S+) /.exec(first.decision === 'pairing' ? (first.reply ?? '') : '')?.[1] as string;
+    await store.approve('telegram', code);
+    assert.deepEqual(await access.check(msg('222', '222', ['@alice'])), { decision: 'allow', via: 'paired' });
+    // Account 333 later claims @alice (different id, different private chat).
+    const imposter = await access.check(msg('333', '333', ['@alice']));
+    assert.equal(imposter.decision, 'pairing', 'the username does not admit');
+    assert.equal(store.isApproved('telegram', ['@alice']), false);
+    assert.equal(store.isApproved('telegram', ['333', '333', '@alice']), false);
+    // WhatsApp aliases are JIDs (immutable ids): an approved LID still admits via the phone JID.
+    const wa = new AccessControl({ channel: 'whatsapp', policy: 'pairing', allowFrom: [], store });
+    const w = await wa.check({ channel: 'whatsapp', chatId: '111@lid', senderId: '111@lid', senderAliases: ['4915@s.whatsapp.net'], text: 'hi' });
+    await store.approve('whatsapp', /code is (\S+) /.exec(w.decision === 'pairing' ? (w.reply ?? '') : '')?.[1] as string);
+    assert.equal((await wa.check({ channel: 'whatsapp', chatId: '4915@s.whatsapp.net', senderId: '4915@s.whatsapp.net', text: 'hi' })).decision, 'allow');
+  } finally {
+    cleanup();
+  }
+});
+
+// Issue 13 item 7: no codes in groups, a per-sender limit, the operator told when the table is full.
+test('pairing codes only in direct chats; a group message gets a pointer, no code', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const store = new PairingStore(dir);
+    const access = new AccessControl({ channel: 'telegram', policy: 'pairing', allowFrom: [], store });
+    const g = await access.check({ ...msg('444', '-100987'), isGroup: true });
+    assert.ok(g.decision === 'refuse' && g.reason === 'group_chat', JSON.stringify(g));
+    assert.ok(g.reply && /direct/.test(g.reply) && !/code/i.test(g.reply), g.reply);
+    assert.equal(store.list().pending.length, 0, 'no code was created');
+    const d = await access.check(msg('444'));
+    assert.ok(d.decision === 'pairing' && d.status === 'issued');
+  } finally {
+    cleanup();
+  }
+});
+
+test('pairing: a sender gets at most maxPerSender codes per window', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    let now = Date.parse('2030-01-01T00:00:00Z');
+    const store = new PairingStore(dir, { now: () => now, ttlMs: 1000, maxPerSender: 2, senderWindowMs: 60_000 });
+    const access = new AccessControl({ channel: 'telegram', policy: 'pairing', allowFrom: [], store, now: () => now, noticeCooldownMs: 0 });
+    assert.equal((await access.check(msg('5'))).decision, 'pairing');
+    now += 2000; // expired: a second code
+    const second = await access.check(msg('5'));
+    assert.ok(second.decision === 'pairing' && second.status === 'issued');
+    now += 2000;
+    const third = await access.check(msg('5'));
+    assert.ok(third.decision === 'refuse' && third.reason === 'pairing_limited' && third.reply, JSON.stringify(third));
+    assert.equal((await access.check(msg('6'))).decision, 'pairing', 'other senders are unaffected');
+    now += 61_000;
+    assert.equal((await access.check(msg('5'))).decision, 'pairing', 'the window passes');
+  } finally {
+    cleanup();
+  }
+});
+
+test('a full pairing table emits pairing_full and tells the operator once per period', async () => {
+  const { dir, cleanup } = tempDir();
+  const lines: string[] = [];
+  const prev = setEventSink((l) => lines.push(l));
+  try {
+    let now = Date.parse('2030-01-01T00:00:00Z');
+    const told: string[] = [];
+    const store = new PairingStore(dir, { now: () => now, maxPending: 2 });
+    const access = new AccessControl({ channel: 'telegram', policy: 'pairing', allowFrom: [], store, now: () => now, onPairingFull: (t) => told.push(t), fullNoticeMs: 60_000 });
+    for (const s of ['1', '2', '3', '4']) await access.check(msg(s));
+    assert.equal(lines.filter((l) => l.includes('"event":"pairing_full"')).length, 2);
+    assert.equal(told.length, 1);
+    assert.match(told[0] as string, /pairing table is full.*rusty-pinch pairing list/);
+    now += 61_000;
+    await access.check(msg('5'));
+    assert.equal(told.length, 2);
+  } finally {
+    setEventSink(prev);
+    cleanup();
+  }
+});
+
+test('doctor warns about @username allowlist entries (usernames can be re-claimed)', async () => {
+  const { settingsFromEnv, runDoctor } = await import('../src/config/index.js');
+  const { dir, cleanup } = tempDir();
+  const s = settingsFromEnv({ RUSTY_PINCH_DATA_DIR: join(dir, 'data'), RUSTY_PINCH_WORKSPACE: join(dir, 'ws'), RUSTY_PINCH_PROVIDER: 'local', RUSTY_PINCH_OPS_ADDR: 'off', RUSTY_PINCH_CHANNELS_TELEGRAM_ENABLED: 'true', RUSTY_PINCH_CHANNELS_TELEGRAM_TOKEN: '123456:abcdefghijklmnopqrstuvwxyz0123456789', RUSTY_PINCH_CHANNELS_TELEGRAM_ALLOW_FROM: '42,@alice' }, '/tmp');
+  const r = await runDoctor(s).finally(cleanup);
+  assert.ok(r.checks.some((c) => c.level === 'warning' && /usernames \(@alice\)/.test(c.message)), JSON.stringify(r.checks));
+});

@@ -3,9 +3,10 @@
 // watchdog, long replies, fatal token errors and token redaction.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AccessControl, ChannelRunner, PairingStore, TelegramAdapter, type TurnHandler } from '../src/channels/index.js';
+import { AccessControl, ChannelRunner, PairingStore, TelegramAdapter, TelegramJournal, type TurnHandler } from '../src/channels/index.js';
+import { classifyError } from '../src/channels/telegram-api.js';
 import type { TelegramSettings } from '../src/config/index.js';
 import { setEventSink } from '../src/observe/index.js';
 import { startFakeTelegram, type FakeTelegram } from './fakes/telegram-api.js';
@@ -69,8 +70,8 @@ test('replies reach the right chat, as HTML, with typing; the journal keeps the 
     assert.ok(fake.actions.some((a) => a.chat_id === '101' && a.action === 'typing'));
     assert.ok(fake.calls.some((c) => c.method === 'deleteWebhook'));
     await fake.waitFor(() => {
-      const j = JSON.parse(readFileSync(join(h.dir, 'channels', 'telegram-offset.json'), 'utf8'));
-      return j.offset === id1 + 2 && j.pending.length === 0;
+      const j = new TelegramJournal(h.dir).load(fake.token.split(':')[0]!);
+      return j.offset === id1 + 2 && j.pending.size === 0;
     }, 5000, 'journal caught up');
     const gu = fake.calls.filter((c) => c.method === 'getUpdates').at(-1)!;
     assert.deepEqual(gu.body.allowed_updates, ['message']);
@@ -147,6 +148,42 @@ test('429 retry_after is honoured; 5xx on poll and send back off and recover', a
     await h.finish();
     await fake.close();
   }
+});
+
+test('a send that hangs up is retried (fate unknown: at-least-once); none is lost', async () => {
+  const fake = await startFakeTelegram();
+  // 1st reply: the socket is closed before any answer (not delivered), then accepted.
+  // 2nd reply: Telegram takes it, but the answer never arrives: the retry may duplicate it.
+  fake.script('sendMessage', { reset: true });
+  const h = await harness(fake);
+  try {
+    fake.message({ chatId: 4, text: 'one' });
+    await fake.waitFor(() => fake.sent.some((s) => s.text === 'echo 4: one'), 15_000, 'reply after a hang-up');
+    fake.script('sendMessage', { reset: true, deliver: true });
+    fake.message({ chatId: 4, text: 'two' });
+    await fake.waitFor(() => fake.sent.filter((s) => s.text === 'echo 4: two').length === 2, 15_000, 'reply after an unknown-fate send');
+    assert.equal(fake.sent.filter((s) => s.text === 'echo 4: one').length, 1);
+    const retries = h.events().filter((e) => e.event === 'channel_send_retry');
+    assert.equal(retries.length, 2);
+    assert.ok(retries.every((e) => e.fate === 'unknown' && /socket hang up/.test(String(e.error)) && !String(e.error).includes(fake.token)));
+    assert.ok(!h.events().some((e) => e.event === 'channel_send_error'));
+  } finally {
+    await h.finish();
+    await fake.close();
+  }
+});
+
+test('classifyError: refused and DNS failures never reached Telegram; resets and timeouts have an unknown fate; answers are neither', () => {
+  const net = (code: string | undefined, message = 'x') => ({ name: 'HttpError', message: 'Network request failed!', error: Object.assign(new Error(message), code ? { code } : {}) });
+  assert.equal(classifyError(net('ECONNREFUSED'), 't').notSent, true);
+  assert.equal(classifyError(net('ENOTFOUND'), 't').notSent, true);
+  for (const e of [net('ECONNRESET', 'socket hang up'), net('EPIPE'), net(undefined, "Request to 'sendMessage' timed out after 1 seconds")]) {
+    const c = classifyError(e, 't');
+    assert.equal(c.notSent, false);
+    assert.equal(c.unknownFate, true);
+  }
+  const answered = classifyError({ error_code: 400, description: 'Bad Request: chat not found' }, 't');
+  assert.equal(answered.notSent || answered.unknownFate, false);
 });
 
 test('a stalled poll is detected and polling restarted', async () => {

@@ -69,7 +69,14 @@ test('settings: original defaults (provider codex, model gpt-5-codex, dirs, tele
   assert.equal(s.retryBackoffMs, 600);
   assert.equal(s.retryMaxBackoffMs, 4000);
   assert.equal(s.codex.enabled, true);
-  assert.deepEqual(s.codex.cliArgs, ['exec', '--skip-git-repo-check']);
+  assert.deepEqual(s.codex.cliArgs, ['exec', '--json', '--skip-git-repo-check', '-s', 'read-only']);
+  assert.equal(s.codex.cliArgsCustom, false);
+  assert.equal(s.codex.accountsConfigured, false);
+  assert.equal(s.codex.autoLogin, true);
+  assert.equal(s.codex.autoLoginMode, 'chatgpt');
+  assert.equal(s.codex.autoLoginApiKeyEnv, 'RUSTY_PINCH_OPENAI_API_KEY');
+  assert.equal(s.codex.chatgptDeviceAuth, true);
+  assert.equal(s.codex.loginTimeoutSecs, 300);
   assert.equal(s.codex.model, 'gpt-5-codex');
   assert.deepEqual(s.pulse.autoAllowActions, []);
   assert.deepEqual(s.issues, []);
@@ -148,4 +155,25 @@ test('loadSettings reads the strict env file end to end', () => {
   } finally {
     cleanup();
   }
+});
+
+test('codex login bootstrap variables: values, aliases, and garbage → default with an issue', () => {
+  const s = settingsFromEnv({ RUSTY_PINCH_CODEX_AUTO_LOGIN_MODE: 'API_KEY', RUSTY_PINCH_CODEX_AUTO_LOGIN: 'no', RUSTY_PINCH_CODEX_LOGIN_TIMEOUT_SECS: '30', RUSTY_PINCH_CODEX_CHATGPT_AUTH_FILE: ' /x/auth.json ', CODEX_HOME: 'rel-home', RUSTY_PINCH_CODEX_ACCOUNTS: 'a|K|5' }, '/srv');
+  assert.equal(s.codex.autoLoginMode, 'api-key');
+  assert.equal(s.codex.autoLogin, false);
+  assert.equal(s.codex.loginTimeoutSecs, 30);
+  assert.equal(s.codex.chatgptAuthFile, '/x/auth.json');
+  assert.equal(s.codex.operatorHome, '/srv/rel-home');
+  assert.equal(s.codex.accountsConfigured, true);
+  for (const [name, value] of [['RUSTY_PINCH_CODEX_AUTO_LOGIN_MODE', 'sometimes'], ['RUSTY_PINCH_CODEX_LOGIN_TIMEOUT_SECS', '0'], ['RUSTY_PINCH_CODEX_LOGIN_TIMEOUT_SECS', 'soon'], ['RUSTY_PINCH_CODEX_AUTO_LOGIN', 'maybe'], ['RUSTY_PINCH_CODEX_CHATGPT_DEVICE_AUTH', '2']] as const) {
+    const g = settingsFromEnv({ [name]: value }, '/srv');
+    assert.equal(g.issues.length, 1, `${name}=${value}`);
+    assert.equal(g.issues[0]!.variable, name);
+    assert.equal(g.codex.autoLoginMode, 'chatgpt');
+    assert.equal(g.codex.loginTimeoutSecs, 300);
+  }
+  // Only unsafe ids in RUSTY_PINCH_CODEX_ACCOUNTS: the implicit default account on the operator's home.
+  const bad = settingsFromEnv({ RUSTY_PINCH_CODEX_ACCOUNTS: '../x|K|5', HOME: '/home/op' }, '/srv');
+  assert.equal(bad.codex.accountsConfigured, false);
+  assert.equal(bad.codex.operatorHome, '/home/op/.codex');
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createApp } from '../src/app/index.js';
 import { settingsFromEnv } from '../src/config/index.js';
 import { setEventSink } from '../src/observe/index.js';
+import { SessionStore } from '../src/store/index.js';
 import { ProviderError, type Provider, type ProviderRequest, type ProviderResult } from '../src/providers/index.js';
 import { tempDir } from './helpers.js';
 
@@ -219,6 +220,39 @@ test('garbage: only user and assistant lines of a session file are replayed, nev
     const req = p.seen.at(-1)!;
     assert.deepEqual(req.messages.map((m) => [m.role, m.content === req.messages[0]!.content ? 'PROMPT' : m.content]), [['system', 'PROMPT'], ['user', 'hello'], ['assistant', 'hi'], ['user', 'next']]);
     assert.ok(!req.messages.slice(1).some((m) => m.role === 'system'));
+    await app.close();
+  } finally {
+    s.done();
+  }
+});
+
+test('a replayed channel message stores nothing twice: resumed when unanswered, the stored answer when answered', async () => {
+  const p = new ScriptedProvider(async (req) => ({ content: `re:${req.messages.at(-1)!.content}`, attempts: 1, latencyMs: 1 }));
+  const s = setup(p);
+  try {
+    const app = await s.app();
+    const sid = 'telegram:77';
+    const dir = join(s.dir, 'data', 'sessions');
+    const file = join(dir, 'telegram_77.jsonl');
+    await app.runtime.handle({ sessionId: sid, text: 'earlier', messageId: '1' });
+    // A crash after the user line was stored, before the answer: the line is there alone.
+    await new SessionStore(dir).append(sid, { role: 'user', content: 'crashed', timestamp: 't', request_id: 'rp-old-1', message_id: '2' });
+    const resumed = await app.runtime.handle({ sessionId: sid, text: 'crashed', messageId: '2' });
+    assert.equal(resumed.text, 're:crashed');
+    assert.equal(resumed.requestId, 'rp-old-1');
+    const prompt = p.seen.at(-1)!.messages.slice(1).map((m) => m.content);
+    assert.deepEqual(prompt, ['earlier', 're:earlier', 'crashed'], 'the message is in the prompt once');
+    // Replayed again (crash after the answer was stored): the stored answer, no model call.
+    const calls = p.seen.length;
+    const again = await app.runtime.handle({ sessionId: sid, text: 'crashed', messageId: '2' });
+    assert.equal(again.status, 'ok');
+    assert.equal(again.text, 're:crashed');
+    assert.equal(p.seen.length, calls);
+    const recs = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(recs.map((r) => [r.role, r.content]), [['user', 'earlier'], ['assistant', 're:earlier'], ['user', 'crashed'], ['assistant', 're:crashed']]);
+    assert.equal(recs[0].message_id, '1');
+    assert.equal(recs[3].request_id, 'rp-old-1');
+    assert.ok(s.lines.some((l) => l.includes('"turn_replay"') && l.includes('resend_stored_answer')));
     await app.close();
   } finally {
     s.done();

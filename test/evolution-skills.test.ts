@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { cleanEnv, events, runCli, tempDir } from './helpers.js';
 import { startFakeOpenAI, text } from './fakes/openai-server.js';
 import { parseCandidate } from '../src/evolution/skills/index.js';
+import { AuditChain } from '../src/evolution/index.js';
 
 const fake = await startFakeOpenAI();
 after(() => fake.close());
@@ -72,6 +73,7 @@ test('a broken first answer is fed back with its error; the second converges and
     assert.equal(audit[0]!.kind, 'skill_generation');
     assert.equal(audit[0]!.status, 'promoted');
     assert.match(String(audit[0]!.hash), /^[0-9a-f]{64}$/);
+    assert.equal(new AuditChain({ path: join(t.dir, 'workspace', 'updates', 'evolution-audit.jsonl') }).verify().entries, 1, 'the update chain verifies skill records');
   } finally {
     t.cleanup();
   }
@@ -176,7 +178,7 @@ test('a candidate that posts data waits for a Pulse approval (goal + summary sho
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
   try {
-    const e = env(t.dir, { RUSTY_PINCH_SKILL_HTTP_ALLOW: '127.0.0.1', RUSTY_PINCH_PULSE_NOTIFY: 'telegram:42' });
+    const e = env(t.dir, { RUSTY_PINCH_SKILL_HTTP_ALLOW: '127.0.0.1', RUSTY_PINCH_PULSE_NOTIFY: 'telegram:42', RUSTY_PINCH_EVOLUTION_MANIFEST_SIGNING_KEY: 'audit-key-for-tests-0123456789' });
     const poster = `\`\`\`js\n// Posts a note to the team log.\nasync function main(args) {\n  const r = await http_post("http://127.0.0.1:${port}/notes", args || "ping");\n  return "posted " + r.status;\n}\n\`\`\``;
     fake.script(text(poster));
     const r = await runCli(['evolution', 'generate-skill', '--name', 'note', '--goal', 'post a note to the team log', '--json'], { env: e });
@@ -201,6 +203,9 @@ test('a candidate that posts data waits for a Pulse approval (goal + summary sho
     const audit = readFileSync(join(t.dir, 'workspace', 'updates', 'evolution-audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.deepEqual(audit.map((a) => [a.status, a.origin]), [['pending_approval', 'cli'], ['promoted', 'approval']]);
     assert.equal(audit[1]!.prev_hash, audit[0]!.hash, 'one chain');
+    assert.deepEqual(audit.map((a) => a.hash_alg), ['hmac-sha256', 'hmac-sha256'], 'keyed with the evolution key');
+    const auditFile = join(t.dir, 'workspace', 'updates', 'evolution-audit.jsonl');
+    assert.equal(new AuditChain({ path: auditFile, key: { id: 'default', secret: 'audit-key-for-tests-0123456789' } }).verify().entries, 2);
     // A rejected one is never promoted.
     fake.script(text(poster.replace('team log', 'other log')));
     const r2 = await runCli(['evolution', 'generate-skill', '--name', 'note2', '--goal', 'post elsewhere', '--json'], { env: e });

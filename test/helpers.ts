@@ -24,13 +24,15 @@ export function cleanEnv(dir: string, extra: Record<string, string | undefined> 
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v === undefined) continue;
-    if (k.startsWith('RUSTY_PINCH_') || k.endsWith('_API_KEY') || k.endsWith('_API_BASE') || k.startsWith('PICOCLAW_') || k.startsWith('FAKE_CODEX')) continue;
+    if (k.startsWith('RUSTY_PINCH_') || k.endsWith('_API_KEY') || k.endsWith('_API_BASE') || k.startsWith('PICOCLAW_') || k.startsWith('FAKE_CODEX') || k === 'FORCE_COLOR') continue; // piped output stays plain
     env[k] = v;
   }
   env.RUSTY_PINCH_PROVIDER = 'local';
   env.RUSTY_PINCH_DATA_DIR = join(dir, 'data');
   env.RUSTY_PINCH_WORKSPACE = join(dir, 'workspace');
   env.RUSTY_PINCH_OPS_ADDR = 'off';
+  // Never the machine's own Codex login: the default account uses CODEX_HOME.
+  env.CODEX_HOME = join(dir, 'codex-home');
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;

@@ -150,7 +150,8 @@ test('collector: storage refreshed every N ticks only', async () => {
   try {
     const data = join(dir, 'data');
     mkdirSync(data);
-    const c = new MonitorCollector({ pid: process.pid, match: 'rusty-pinch', intervalMs: 100, storageRefreshTicks: 3, dataDir: data, workspace: join(dir, 'ws'), telemetryFile: join(dir, 't.json'), provider: 'local', model: 'local' });
+    // A long interval gives the storage walk its full time budget (1 s), so a busy machine cannot cut the count short.
+    const c = new MonitorCollector({ pid: process.pid, match: 'rusty-pinch', intervalMs: 2000, storageRefreshTicks: 3, dataDir: data, workspace: join(dir, 'ws'), telemetryFile: join(dir, 't.json'), provider: 'local', model: 'local' });
     const sizes: Array<number | null | undefined> = [];
     for (let i = 0; i < 4; i++) {
       writeFileSync(join(data, `f${i}`), 'x'.repeat(100));

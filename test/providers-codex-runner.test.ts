@@ -16,24 +16,30 @@ function codexSettings(env: Record<string, string> = {}) {
 
 test('argv (stdin mode, default): flags and model, `-` as the prompt, prompt on stdin only', () => {
   const { args, stdin } = buildCodexExecArgv(codexSettings(), 'gpt-x', '  secret prompt text \n');
-  assert.deepEqual(args, ['exec', '--skip-git-repo-check', '--model', 'gpt-x', '-']);
+  assert.deepEqual(args, ['exec', '--json', '--skip-git-repo-check', '-s', 'read-only', '--model', 'gpt-x', '-']);
   assert.equal(stdin, 'secret prompt text');
   assert.equal(args.some((a) => a.includes('secret')), false);
 });
 
 test('argv (arg mode): the original layout, with and without a prompt flag', () => {
   const plain = buildCodexExecArgv(codexSettings({ RUSTY_PINCH_CODEX_PROMPT_MODE: 'arg' }), 'm', 'hi');
-  assert.deepEqual(plain.args, ['exec', '--skip-git-repo-check', '--model', 'm', 'hi']);
+  assert.deepEqual(plain.args, ['exec', '--json', '--skip-git-repo-check', '-s', 'read-only', '--model', 'm', 'hi']);
   assert.equal(plain.stdin, undefined);
   const flagged = buildCodexExecArgv(codexSettings({ RUSTY_PINCH_CODEX_PROMPT_MODE: 'ARG', RUSTY_PINCH_CODEX_PROMPT_FLAG: '--prompt' }), 'm', 'hi');
-  assert.deepEqual(flagged.args, ['exec', '--skip-git-repo-check', '--model', 'm', '--prompt', 'hi']);
+  assert.deepEqual(flagged.args, ['exec', '--json', '--skip-git-repo-check', '-s', 'read-only', '--model', 'm', '--prompt', 'hi']);
 });
 
 test('argv: empty model flag → bare model; blank model → none; custom cli args', () => {
-  assert.deepEqual(buildCodexExecArgv(codexSettings({ RUSTY_PINCH_CODEX_MODEL_FLAG: '' }), 'm', 'p').args, ['exec', '--skip-git-repo-check', 'm', '-']);
-  assert.deepEqual(buildCodexExecArgv(codexSettings(), '  ', 'p').args, ['exec', '--skip-git-repo-check', '-']);
-  assert.deepEqual(buildCodexExecArgv(codexSettings(), undefined, 'p').args, ['exec', '--skip-git-repo-check', '-']);
-  assert.deepEqual(buildCodexExecArgv(codexSettings({ RUSTY_PINCH_CODEX_CLI_ARGS: 'exec --json --ephemeral' }), undefined, 'p').args, ['exec', '--json', '--ephemeral', '-']);
+  const d = ['exec', '--json', '--skip-git-repo-check', '-s', 'read-only'];
+  assert.deepEqual(buildCodexExecArgv(codexSettings({ RUSTY_PINCH_CODEX_MODEL_FLAG: '' }), 'm', 'p').args, [...d, 'm', '-']);
+  assert.deepEqual(buildCodexExecArgv(codexSettings(), '  ', 'p').args, [...d, '-']);
+  assert.deepEqual(buildCodexExecArgv(codexSettings(), undefined, 'p').args, [...d, '-']);
+  // The default argv gets the scratch dir; an older CLI runs without --json.
+  assert.deepEqual(buildCodexExecArgv(codexSettings(), undefined, 'p', { scratchDir: '/s' }).args, [...d, '-C', '/s', '-']);
+  assert.deepEqual(buildCodexExecArgv(codexSettings(), undefined, 'p', { plain: true }).args, ['exec', '--skip-git-repo-check', '-s', 'read-only', '-']);
+  // The operator's own argv is used as given (the original's contract).
+  assert.deepEqual(buildCodexExecArgv(codexSettings({ RUSTY_PINCH_CODEX_CLI_ARGS: 'exec --json --ephemeral' }), undefined, 'p', { scratchDir: '/s' }).args, ['exec', '--json', '--ephemeral', '-']);
+  assert.deepEqual(buildCodexExecArgv(codexSettings({ RUSTY_PINCH_CODEX_CLI_ARGS: 'exec --skip-git-repo-check' }), 'm', 'p').args, ['exec', '--skip-git-repo-check', '--model', 'm', '-']);
 });
 
 test('argv: an empty prompt is refused; a bad prompt mode falls back to stdin with an issue', () => {

@@ -72,7 +72,7 @@ test('direct run through the runtime: answer back, history in the stdin prompt, 
     const r2 = await a.runtime.handle({ sessionId: 'c1', text: 'which word?' });
     assert.equal(r2.status, 'ok', r2.text);
     const [, second] = s.log();
-    assert.deepEqual(second!.argv, ['exec', '--skip-git-repo-check', '--model', 'gpt-5-codex', '-']);
+    assert.deepEqual(second!.argv, ['exec', '--json', '--skip-git-repo-check', '-s', 'read-only', '-C', a.settings.workspace + '/codex/scratch', '--model', 'gpt-5-codex', '-']);
     assert.match(second!.stdin, /User: remember the word avocado\n\nAssistant: fake codex saw: User: remember the word avocado/);
     assert.match(second!.stdin, /User: which word\?$/);
     assert.equal(second!.env.includes('OPENROUTER_API_KEY'), false);

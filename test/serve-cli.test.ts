@@ -119,6 +119,7 @@ test('serve: both channels against the fakes; readyz 503 then 200; metrics after
     assert.match(metrics.body, /rusty_pinch_channel_messages_total\{channel="telegram",direction="out"\} 1/);
     assert.match(metrics.body, /rusty_pinch_channel_reconnects_total\{channel="whatsapp"\} \d/);
     assert.match(metrics.body, /rusty_pinch_queue_depth\{queue="runtime_turns"\} 0/);
+    assert.match(metrics.body, /rusty_pinch_queue_depth\{queue="outbox"\} 0/);
     assert.match(metrics.body, /rusty_pinch_channel_ready\{channel="telegram"\} 1/);
     assert.equal((await get(`${base}/nope`)).status, 404);
     assert.equal((await fetch(`${base}/healthz`, { method: 'POST' })).status, 405);

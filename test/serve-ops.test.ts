@@ -21,12 +21,11 @@ test('RUSTY_PINCH_OPS_ADDR: default, off, host:port, [v6]:port, bare port', () =
   assert.equal(ops({ RUSTY_PINCH_OPS_ADDR: '127.0.0.2:9000' }).issues.length, 0);
 });
 
-test('RUSTY_PINCH_OPS_ADDR garbage → an issue and the default', () => {
+test('RUSTY_PINCH_OPS_ADDR garbage → an error (serve refuses, doctor reports), never a silent default', () => {
   for (const bad of ['abc', ':9464', '127.0.0.1:', '127.0.0.1:99999', '127.0.0.1:-1', 'a:b:c', '::1:9464', 'http://127.0.0.1:9464', '127.0.0.1:94x4', '[zz]:80', '-x:80', '127.0.0.1 9464', '999999']) {
     const r = ops({ RUSTY_PINCH_OPS_ADDR: bad });
-    assert.deepEqual(r.ops.addr, { host: '127.0.0.1', port: 9464 }, bad);
-    assert.equal(r.issues.length, 1, bad);
-    assert.match(r.issues[0]!.message, /host:port/);
+    assert.equal(r.ops.addr, undefined, bad);
+    assert.match(r.ops.error ?? '', /RUSTY_PINCH_OPS_ADDR=.* is not an address: expected host:port/, bad);
   }
   assert.equal(parseOpsAddr(''), undefined);
 });
@@ -118,4 +117,74 @@ test('metrics: turns by path/status, provider latency, channel figures, queue de
     },
   });
   assert.match((await broken.render()).body, /rusty_pinch_turns_total/);
+});
+
+// Issue 13 item 6: idle connections, a connection flood, DNS rebinding.
+import { connect, type Socket } from 'node:net';
+import { request } from 'node:http';
+import { hostAllowed } from '../src/observe/ops-server.js';
+
+function openIdle(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => resolve(s));
+    s.resume(); // read what the server sends (e.g. a 408), so its close is seen
+    s.on('error', () => undefined);
+    s.once('error', reject);
+  });
+}
+
+function getWithHost(port: number, host: string | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = host === undefined ? {} : { host };
+    const req = request({ host: '127.0.0.1', port, path: '/metrics', headers, setHost: host !== undefined, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('ops server: an idle socket is closed by its deadline', async () => {
+  const srv = await startOpsServer({ host: '127.0.0.1', port: 0, readiness: () => ({ ready: true, checks: {} }), timeouts: { headersMs: 300, idleMs: 300 } });
+  try {
+    const s = await openIdle(srv.port);
+    await new Promise<void>((resolve) => s.once('close', () => resolve()));
+    const half = await openIdle(srv.port);
+    half.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n'); // headers never finished
+    await new Promise<void>((resolve) => half.once('close', () => resolve()));
+  } finally {
+    await srv.close();
+  }
+});
+
+test('ops server: a flood of idle sockets cannot starve /healthz; open connections stay capped', async () => {
+  const srv = await startOpsServer({ host: '127.0.0.1', port: 0, readiness: () => ({ ready: true, checks: {} }), maxConnections: 16 });
+  const sockets: Socket[] = [];
+  try {
+    for (let i = 0; i < 300; i++) sockets.push(await openIdle(srv.port));
+    const h = await fetch(`http://127.0.0.1:${srv.port}/healthz`);
+    assert.equal(h.status, 200);
+    // Wait until the evicted sockets have seen their close.
+    const alive = (): number => sockets.filter((s) => !s.destroyed && s.readyState === 'open').length;
+    await Promise.all(sockets.slice(0, 280).map((s) => (s.destroyed ? undefined : new Promise<void>((r) => s.once('close', () => r())))));
+    assert.ok(alive() <= 16, `${alive()} idle sockets still open`);
+  } finally {
+    for (const s of sockets) s.destroy();
+    await srv.close();
+  }
+});
+
+test('ops server: only loopback names or the bind address as Host (DNS rebinding)', async () => {
+  const srv = await startOpsServer({ host: '127.0.0.1', port: 0, readiness: () => ({ ready: true, checks: {} }), metrics: async () => ({ contentType: 'text/plain', body: 'x 1\n' }) });
+  try {
+    const p = srv.port;
+    for (const ok of [`127.0.0.1:${p}`, `localhost:${p}`, 'localhost', `[::1]:${p}`, `LOCALHOST:${p}`, undefined]) assert.equal(await getWithHost(p, ok), 200, String(ok));
+    for (const bad of [`evil.example:${p}`, 'evil.example', `localhost.evil.example:${p}`, `10.0.0.5:${p}`, 'a_b', `127.0.0.1:${p}:1`]) assert.equal(await getWithHost(p, bad), 421, bad);
+  } finally {
+    await srv.close();
+  }
+  assert.ok(hostAllowed('192.168.1.5:9464', '0.0.0.0'), 'wildcard bind: IP literals');
+  assert.ok(!hostAllowed('pi.evil:9464', '0.0.0.0'));
+  assert.ok(hostAllowed('pi.local:9464', 'pi.local'), 'the configured bind host');
 });

@@ -92,17 +92,19 @@ test('tools: /tool skill_run and skill_list with the original messages', async (
 });
 
 test('garbage names, flags and files are refused with the original messages', async () => {
-  const cases: Array<[string[], RegExp]> = [
-    [['skills', 'run', '--name', '../../etc/passwd'], /skill name must not contain path separators/],
-    [['skills', 'run', '--name', 'Foo'], /invalid skill name 'Foo'\. allowed chars: a-z, 0-9, '_' and '-'/],
-    [['skills', 'run', '--name', '   '], /skill name is empty/],
-    [['skills', 'run', '--name', 'a\u0007b'], /invalid skill name/],
-    [['skills', 'run', '--name', 'x', '--session', '../evil'], /session/i],
-    [['skills', 'dry-run', '--name', 'nope'], /skill 'nope' not found at /],
+  // A malformed name or session is a usage error (2); a well-formed name that is missing is a failure (1).
+  const cases: Array<[string[], RegExp, number]> = [
+    [['skills', 'run', '--name', '../../etc/passwd'], /skill name must not contain path separators/, 2],
+    [['skills', 'run', '--name', 'Foo'], /invalid skill name 'Foo'\. allowed chars: a-z, 0-9, '_' and '-'/, 2],
+    [['skills', 'run', '--name', '   '], /skill name is empty/, 2],
+    [['skills', 'run', '--name', 'a\u0007b'], /invalid skill name/, 2],
+    [['skills', 'dry-run', '--name', 'Foo'], /invalid skill name 'Foo'/, 2],
+    [['skills', 'run', '--name', 'x', '--session', '../evil'], /session/i, 2],
+    [['skills', 'dry-run', '--name', 'nope'], /skill 'nope' not found at /, 1],
   ];
-  for (const [args, re] of cases) {
+  for (const [args, re, code] of cases) {
     const r = await runCli(args, { env });
-    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, re, args.join(' '));
   }
   const usage = await runCli(['skills', 'run'], { env });

@@ -17,7 +17,7 @@ test('file names keep the original sanitisation (data compatibility)', async () 
   assert.equal(sanitizeSessionId('telegram:12345'), 'telegram_12345');
   assert.equal(sanitizeSessionId('telegram:-100123'), 'telegram_-100123');
   assert.equal(sanitizeSessionId('whatsapp:1234@s.whatsapp.net'), 'whatsapp_1234_s_whatsapp_net');
-  assert.equal(sanitizeSessionId('日本'), '__');
+  assert.equal(sanitizeSessionId('日本'), '%E6%97%A5%E6%9C%AC', 'ids the original never produced get an injective name');
 });
 
 test('hostile session ids are rejected and nothing is written outside the folder', async () => {
@@ -86,15 +86,19 @@ test('tail reads from the end; count is incremental and survives an external app
   }
 });
 
-test('readLastLines handles lines longer than the read chunk and files without trailing newline', async () => {
+test('readLastLines handles lines longer than the read chunk; a last line without its newline is not there yet', async () => {
   const { dir, cleanup } = tempDir();
   try {
     const f = join(dir, 'x.jsonl');
     const long = 'y'.repeat(200_000);
     writeFileSync(f, `a\n${long}\nb`);
-    assert.deepEqual(readLastLines(f, 2), [long, 'b']);
-    assert.deepEqual(readLastLines(f, 10), ['a', long, 'b']);
+    assert.deepEqual(readLastLines(f, 2), ['a', long]);
+    assert.deepEqual(readLastLines(f, 10), ['a', long]);
     assert.deepEqual(readLastLines(f, 0), []);
+    writeFileSync(f, `a\n${long}\nb\n`);
+    assert.deepEqual(readLastLines(f, 2), [long, 'b']);
+    writeFileSync(f, 'only-partial');
+    assert.deepEqual(readLastLines(f, 5), []);
   } finally {
     cleanup();
   }

@@ -4,7 +4,7 @@
 import { emitEvent } from '../observe/index.js';
 import { AccessControl, ChannelRunner, PairingStore, createTelegramAdapter, createWhatsAppAdapter, type ChannelAdapter, type StopReason, type TurnHandler } from '../channels/index.js';
 import type { Settings } from '../config/index.js';
-import { ConfigError } from '../kernel/index.js';
+import { ConfigError, parseTarget } from '../kernel/index.js';
 import { createApp, type App } from './create-app.js';
 import { withOperatorCommands } from './operator-commands.js';
 import type { TurnDoor } from '../kernel/index.js';
@@ -16,15 +16,15 @@ export const CHANNEL_NAMES: readonly ChannelName[] = ['telegram', 'whatsapp'];
 /** The runner's turn handler: one Runtime.handle per message, session `<channel>:<chat id>`. */
 export function runtimeTurnHandler(runtime: TurnDoor): TurnHandler {
   return async (input) => {
-    const reply = await runtime.handle({ sessionId: input.sessionId, text: input.text, channel: input.channel, chatId: input.chatId, senderId: input.senderId, signal: input.signal });
+    const reply = await runtime.handle({ sessionId: input.sessionId, text: input.text, channel: input.channel, chatId: input.chatId, senderId: input.senderId, messageId: input.messageId, signal: input.signal });
     return { status: reply.status, text: reply.text, ...(reply.deferred ? { deferred: true } : {}) };
   };
 }
 
 /** Who may talk on `channel`, from its allowlist and DM policy; pairings live under the data dir. */
-export function channelAccess(settings: Settings, channel: ChannelName, store = new PairingStore(settings.dataDir)): AccessControl {
+export function channelAccess(settings: Settings, channel: ChannelName, store = new PairingStore(settings.dataDir), onPairingFull?: (text: string) => void): AccessControl {
   const c = settings.channels[channel];
-  return new AccessControl({ channel, policy: c.dmPolicy, allowFrom: c.allowFrom, store });
+  return new AccessControl({ channel, policy: c.dmPolicy, allowFrom: c.allowFrom, store, ...(onPairingFull ? { onPairingFull } : {}) });
 }
 
 /** Fails fast, with the original's messages, when a channel is disabled or lacks credentials. */
@@ -93,11 +93,23 @@ export interface HostedChannel {
 export function hostChannel(app: App, adapter: ChannelAdapter, options: { maxMessages?: number; drainMs?: number } = {}): HostedChannel {
   const channel = adapter.name as ChannelName;
   const settings = app.settings;
+  // A full pairing table is told to every operator target (RUSTY_PINCH_PULSE_NOTIFY) on the one
+  // road out, so it reaches a chat on another channel too and survives a restart.
+  const tellOperator = (text: string): void => {
+    for (const target of settings.pulse.notify) {
+      const t = parseTarget(target);
+      if (!t) continue;
+      app.outbox.enqueue({ kind: 'notification', channel: t.channel, chatId: t.chatId, text }).catch((err: unknown) => emitEvent('warning', { message: `pairing_full notification not queued: ${(err as Error)?.message ?? err}`, component: 'pairing' }));
+    }
+  };
   const runner = new ChannelRunner({
     adapter,
-    access: channelAccess(settings, channel),
+    access: channelAccess(settings, channel, undefined, tellOperator),
     handle: withOperatorCommands({ operatorChats: settings.pulse.operatorChats ?? [], pulse: () => app.pulse() }, runtimeTurnHandler(app.runtime)),
     maxMessages: options.maxMessages,
+    // Typing only for answers that take a moment: a request per quick reply halves throughput.
+    typingDelayMs: 500,
+    maxMessageBytes: settings.maxMessageBytes,
     drainMs: options.drainMs ?? (channel === 'telegram' ? settings.channels.telegram.drainSecs * 1000 : undefined),
   });
   return { runner, adapter, dispose: () => undefined };

@@ -29,6 +29,7 @@ export function generationDeps(app: GenerationHost, extra: Partial<GenerationDep
     sandbox: app.skills,
     skillsDir: join(s.workspace, 'skills'),
     workspace: s.workspace,
+    env: s.env,
     limits: s.skills,
     model: usesCodexPool(s) ? 'codex_pool' : `provider:${s.provider}`,
     telemetry: app.telemetry,

@@ -2,7 +2,7 @@
 // work recorded in the `pulse` session like any turn; approved tools and skills are actions at
 // the door) and the one road out (notifications go to the durable outbox). Pulse itself only
 // sees callbacks; the door is built lazily, only when a callback needs it.
-import type { Settings } from '../config/index.js';
+import { codexInUse, type Settings } from '../config/index.js';
 import type { Telemetry } from '../store/index.js';
 import { parseTarget, type OutboxWriter, type TurnDoor } from '../kernel/index.js';
 import type { PulseCallbacks, PulseService } from '../pulse/index.js';
@@ -62,7 +62,7 @@ export function pulseCallbacks(w: PulseWiring): PulseCallbacks {
   if (w.generateSkill) cb.generateSkill = w.generateSkill;
   cb.promoteSkill = async (p) => {
     const [{ join }, { promoteApproved }] = await Promise.all([import('node:path'), import('../evolution/skills/index.js')]);
-    return promoteApproved({ skillsDir: join(w.settings.workspace, 'skills'), workspace: w.settings.workspace, telemetry: w.telemetry }, p);
+    return promoteApproved({ skillsDir: join(w.settings.workspace, 'skills'), workspace: w.settings.workspace, env: w.settings.env, telemetry: w.telemetry }, p);
   };
   // The local provider only echoes; asking it to assess would pretend. Skip it.
   if (w.settings.provider !== 'local') {
@@ -81,9 +81,12 @@ export function pulseCallbacks(w: PulseWiring): PulseCallbacks {
   if (w.settings.codex.enabled && w.codex) {
     const pool = w.codex;
     cb.codexHealthcheck = async () => {
-      const r = await (await pool()).healthcheck(true);
-      const n = Array.isArray(r) ? r.length : Array.isArray((r as { checks?: unknown[] })?.checks) ? (r as { checks: unknown[] }).checks.length : 0;
-      return `codex health checks executed: ${n}`;
+      const r = (await (await pool()).healthcheck(true)) as { checks?: Array<{ account_id: string; healthy: boolean; message: string | null }> };
+      const checks = Array.isArray(r?.checks) ? r.checks : [];
+      const healthy = checks.filter((c) => c.healthy).length;
+      // Every account down is a failure of the job: it is reported (and the operator notified).
+      if (checks.length > 0 && healthy === 0) throw new Error(`no healthy codex account: ${checks.map((c) => `${c.account_id}: ${c.message ?? 'unhealthy'}`).join('; ')}`);
+      return `codex health checks executed: ${checks.length} (${healthy} healthy)`;
     };
     cb.codexDrainOne = async () => {
       const owner = w.codexDrainer?.();
@@ -103,5 +106,5 @@ export function pulseCallbacks(w: PulseWiring): PulseCallbacks {
 /** The Pulse service of this process, wired. */
 export async function openWiredPulse(w: PulseWiring): Promise<PulseService> {
   const { openPulse } = await import('../pulse/index.js');
-  return openPulse({ workspace: w.settings.workspace, settings: w.settings.pulse, codexEnabled: w.settings.codex.enabled, callbacks: pulseCallbacks(w) });
+  return openPulse({ workspace: w.settings.workspace, settings: w.settings.pulse, codexEnabled: codexInUse(w.settings.provider, w.settings.codex), callbacks: pulseCallbacks(w) });
 }

@@ -2,7 +2,7 @@
 // Codex drainer, the one Pulse scheduler (on the app's one PulseService) and the one outbox
 // drainer (the road out: the one delivery function is serve's).
 import { OutboxDrainer, type OutboxRecord } from '../store/index.js';
-import type { Component } from '../kernel/index.js';
+import { parseTarget, type Component } from '../kernel/index.js';
 import type { PulseScheduler } from '../pulse/index.js';
 import type { App } from './create-app.js';
 
@@ -19,7 +19,15 @@ export interface ServeComponentDeps {
 export async function buildServeComponents(app: App, deps: ServeComponentDeps): Promise<Component[]> {
   const components: Component[] = [];
   const { codexServeComponent, deferredReplyHook } = await import('../brain/index.js');
-  const codex = codexServeComponent(app.settings, app.codex, { onTaskDone: deferredReplyHook((r) => app.runtime.completeDeferred(r)), telemetry: app.telemetry, pollMs: deps.codexPollMs });
+  // A Codex account's device-login URL and code reach the operator on the road out (every Pulse notify target).
+  const onDeviceCode = async (id: string, url: string, code: string): Promise<void> => {
+    const text = `Codex account '${id}' needs a login: open ${url} and enter the code ${code} (valid 15 minutes).`;
+    for (const target of app.settings.pulse.notify) {
+      const t = parseTarget(target);
+      if (t) await app.outbox.enqueue({ kind: 'notification', channel: t.channel, chatId: t.chatId, text });
+    }
+  };
+  const codex = codexServeComponent(app.settings, app.codex, { onTaskDone: deferredReplyHook((r) => app.runtime.completeDeferred(r)), telemetry: app.telemetry, pollMs: deps.codexPollMs, onDeviceCode });
   if (codex) {
     components.push(codex);
     app.codexDrainer = codex;
@@ -29,8 +37,8 @@ export async function buildServeComponents(app: App, deps: ServeComponentDeps): 
   return components;
 }
 
-/** The road out's drainer; also migrates what older versions left (once). */
-export function outboxComponent(app: App, deps: ServeComponentDeps): Component {
+/** The road out's drainer (its depth feeds the `outbox` queue metric); also migrates what older versions left (once). */
+export function outboxComponent(app: App, deps: ServeComponentDeps): Component & { depth(): number } {
   const drainer = new OutboxDrainer(app.outbox, { deliver: deps.deliver, accepts: deps.accepts, pollMs: deps.outboxPollMs });
   return {
     name: drainer.name,
@@ -40,6 +48,7 @@ export function outboxComponent(app: App, deps: ServeComponentDeps): Component {
       await drainer.start();
     },
     ready: () => drainer.ready(),
+    depth: () => drainer.depth,
     stop: () => drainer.stop(),
   };
 }

@@ -130,7 +130,8 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
 
 /** Runs serve until a signal; resolves with the exit code once everything has stopped. */
 export async function runServe(options: ServeOptions = {}): Promise<number> {
-  const app = options.app ?? (await createApp());
+  // Telemetry merges under a lock with an fsync: in a busy long-running process once in 2 s is plenty.
+  const app = options.app ?? (await createApp({ telemetryDebounceMs: 2000 }));
   const settings = app.settings;
   const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
   const stop = new AbortController();
@@ -151,6 +152,7 @@ export async function runServe(options: ServeOptions = {}): Promise<number> {
   const pendingTurns: TurnSample[] = [];
 
   try {
+    if (settings.ops.error) throw new ConfigError(settings.ops.error, { hint: 'set RUSTY_PINCH_OPS_ADDR to host:port (e.g. 127.0.0.1:9464) or to off' });
     // Fail fast on a channel that is enabled but cannot work (missing token, bad bridge URL).
     for (const c of enabled) {
       checkChannelSettings(settings, c);
@@ -164,7 +166,7 @@ export async function runServe(options: ServeOptions = {}): Promise<number> {
       });
     }
     // Turns are counted from the first one; metrics load in the background (prom-client is lazy).
-    offTurns = app.runtime.onTurn((r) => (metrics ? metrics.recordTurn(r) : pendingTurns.push(r)));
+    offTurns = app.runtime.onTurn((r) => (metrics ? metrics.recordTurn(r) : settings.ops.addr ? void pendingTurns.push(r) : undefined));
     if (options.handleSignals !== false) {
       offSignals = onStopSignals((count) => {
         if (count === 1) stop.abort();
@@ -183,20 +185,32 @@ export async function runServe(options: ServeOptions = {}): Promise<number> {
       const ready = !stopping && !booting && Object.values(checks).every(Boolean);
       return { ready, checks, ...(stopping ? { reason: 'stopping' } : booting ? { reason: 'starting' } : {}) };
     };
+    // The metrics library loads later (first scrape, or a moment after start): it is the
+    // largest module of serve, and loading it delayed readiness on a busy machine. Turns are
+    // buffered until then.
     let metricsLoad: Promise<ServeMetrics> | undefined;
-    if (settings.ops.addr) {
-      const { host, port } = settings.ops.addr;
-      const loading = (metricsLoad = createMetrics({
+    const loadMetrics = (): Promise<ServeMetrics> =>
+      (metricsLoad ??= createMetrics({
         channels: () => supervisors.map((s) => s.sample()),
         queues: () => {
           const q: Record<string, number> = { runtime_turns: app.runtime.queueDepth };
           for (const s of supervisors) s.queueDepths(q);
           if (app.codex) q.codex = app.codex.peekWork().queueDepth;
+          for (const c of components) {
+            const depth = (c as { depth?: () => number }).depth?.();
+            if (depth !== undefined) q[c.name] = depth;
+          }
           return q;
         },
+      }).then((m) => {
+        metrics = m;
+        for (const r of pendingTurns.splice(0)) m.recordTurn(r);
+        return m;
       }));
+    if (settings.ops.addr) {
+      const { host, port } = settings.ops.addr;
       try {
-        ops = await startOpsServer({ host, port, readiness, metrics: async () => (await loading).render() });
+        ops = await startOpsServer({ host, port, readiness, metrics: async () => (await loadMetrics()).render() });
       } catch (err) {
         throw new ConfigError(`ops endpoint cannot listen on ${host}:${port}: ${errorChain(err)}`, { hint: 'set RUSTY_PINCH_OPS_ADDR to a free loopback address (e.g. 127.0.0.1:9465) or to off' });
       }
@@ -209,10 +223,7 @@ export async function runServe(options: ServeOptions = {}): Promise<number> {
       await s.start();
     }
 
-    const [loaded, built] = await Promise.all([metricsLoad, buildServeComponents(app, { deliver: (r) => deliver(supervisors, r) })]);
-    metrics = loaded;
-    if (metrics) for (const r of pendingTurns.splice(0)) metrics.recordTurn(r);
-    components = built;
+    components = await buildServeComponents(app, { deliver: (r) => deliver(supervisors, r) });
     for (const c of components) {
       if (stop.signal.aborted) break;
       try {
@@ -223,9 +234,14 @@ export async function runServe(options: ServeOptions = {}): Promise<number> {
       }
     }
     booting = false;
+    if (ops) setTimeout(() => void loadMetrics().catch((err) => emitEvent('warning', { message: `metrics unavailable: ${errorChain(err)}`, component: 'ops' })), 1500).unref();
     emitEvent('serve_start', { channels: supervisors.map((s) => s.channel), components: components.map((c) => c.name), ops_addr: ops ? `${ops.host}:${ops.port}` : null, startup_ms: Math.round(performance.now() - startedAt) });
 
+    // serve runs until it is signalled, even with nothing else holding the event loop (no
+    // channel, ops off, an unref'd scheduler timer): an abort listener alone keeps nothing alive.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
     await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
+    clearInterval(keepAlive);
     stopping = true;
     emitEvent('serve_stopping', { channels: supervisors.map((s) => s.channel) });
   } finally {

@@ -1,11 +1,17 @@
 // One account's health check: the CLI answers (`--version` or the configured args) and the
-// account is logged in (`login status` with its own CODEX_HOME). Each step has a timeout.
+// account is logged in (`login status` in its own CODEX_HOME, a local check). A configured
+// account that is not logged in is logged in by the bootstrap (login.ts) when allowed. Real
+// runs correct this later (a 401 pins the account unhealthy until its login changes).
 import { errorChain } from '../kernel/index.js';
-import type { CodexRunOptions, CodexRunResult } from '../providers/index.js';
+import { classifyCodexRun } from '../providers/index.js';
 import type { CodexAccountConfig, Settings } from '../config/index.js';
-import { accountEnv } from './accounts.js';
+import { accountEnv, accountHome, loginCommand } from './accounts.js';
+import { isChatgptHome, readAppServerQuota } from './app-server.js';
+import type { AccountQuota } from './state.js';
+import { autoLogin } from './login.js';
+import { runFailure, type CodexRunner, type LoginHooks } from './run-types.js';
 
-export type CodexRunner = (opts: CodexRunOptions) => Promise<CodexRunResult>;
+export { runFailure, type CodexRunner, type LoginHooks } from './run-types.js';
 
 /** A check step never waits longer than this (or the run timeout, if shorter). */
 export const HEALTHCHECK_STEP_TIMEOUT_MS = 20_000;
@@ -16,25 +22,20 @@ export const SPAWN_FAILURE_PREFIX = 'failed to execute codex cli command';
 export interface HealthResult {
   healthy: boolean;
   message: string | null;
+  /** `login status` said (or auto-login made) the account logged in. */
+  loggedIn?: boolean;
+  /** A ChatGPT account's real quota, read from `codex app-server`. */
+  quota?: AccountQuota;
 }
 
-/** The error text for a finished run, or undefined when it succeeded (exit 0). */
-export function runFailure(res: CodexRunResult, timeoutMs: number, what = 'codex cli'): string | undefined {
-  if (res.timedOut) return `${what} timed out after ${Math.round(timeoutMs / 1000)}s and was stopped`;
-  if (res.exitCode === 0) return undefined;
-  const code = res.exitCode ?? -1;
-  let detail = stripControl(res.stderr.trim() || res.stdout.trim()).trim();
-  if (detail.length > 2000) detail = `…${detail.slice(-2000)}`;
-  return detail ? `${what} exited with code ${code}: ${detail}` : `${what} exited with code ${code}`;
+
+/** `codex-cli 0.171.0` out of `--version` output; codex may print WARNING lines first. */
+export function codexVersion(output: string): string | undefined {
+  const m = /^\s*(codex(?:-cli)?\s+v?\d+\.\d+[^\s]*)\s*$/im.exec(output);
+  return m?.[1];
 }
 
-/** Control characters removed, except newline and tab (as the original). */
-function stripControl(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
-}
-
-export async function checkAccount(settings: Settings, account: CodexAccountConfig, runner: CodexRunner, signal?: AbortSignal): Promise<HealthResult> {
+export async function checkAccount(settings: Settings, account: CodexAccountConfig, runner: CodexRunner, signal?: AbortSignal, hooks: LoginHooks = {}): Promise<HealthResult> {
   const codex = settings.codex;
   const timeoutMs = Math.min(codex.timeoutSecs * 1000, HEALTHCHECK_STEP_TIMEOUT_MS);
   let env: Record<string, string>;
@@ -47,11 +48,25 @@ export async function checkAccount(settings: Settings, account: CodexAccountConf
     const version = await runner({ bin: codex.cliBin, args: codex.healthcheckArgs, env, timeoutMs, signal, cwd: settings.cwd });
     const vFail = runFailure(version, timeoutMs);
     if (vFail) return { healthy: false, message: vFail };
-    const login = await runner({ bin: codex.cliBin, args: ['login', 'status'], env, timeoutMs, signal, cwd: settings.cwd });
-    const lFail = runFailure(login, timeoutMs, 'codex login status');
-    if (lFail) return { healthy: false, message: `${lFail} (log this account in: rusty-pinch codex login --account ${account.id})` };
-    return { healthy: true, message: null };
+    const status = await loginStatus(settings, env, runner, timeoutMs, signal);
+    let ok = status.ok;
+    const boot = ok ? undefined : await autoLogin(settings, account, env, runner, hooks);
+    if (boot?.ok) ok = true;
+    if (ok) {
+      // ChatGPT plans have a real quota: read it now, without a model turn.
+      const quota = isChatgptHome(accountHome(settings, account)) ? await readAppServerQuota(codex.cliBin, env, timeoutMs, Date.now) : undefined;
+      return { healthy: true, message: null, loggedIn: true, ...(quota ? { quota } : {}) };
+    }
+    return { healthy: false, message: `${boot?.message ?? status.message} (log this account in: ${loginCommand(account.id)})`, loggedIn: false };
   } catch (err) {
     return { healthy: false, message: errorChain(err) };
   }
+}
+
+
+/** `codex login status`: a local check of the home's credentials (exit 0 = logged in). */
+export async function loginStatus(settings: Settings, env: Record<string, string>, runner: CodexRunner, timeoutMs: number, signal?: AbortSignal): Promise<{ ok: boolean; message: string | null }> {
+  const res = await runner({ bin: settings.codex.cliBin, args: ['login', 'status'], env, timeoutMs, signal, cwd: settings.cwd });
+  const failure = classifyCodexRun(res, { timeoutMs, what: 'codex login status' });
+  return failure ? { ok: false, message: failure.message } : { ok: true, message: null };
 }

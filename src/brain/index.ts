@@ -9,7 +9,7 @@ export { friendlyFailure, type DoneTask, type TaskResult, type TaskDoneHook } fr
 export type { CodexRunner } from './health.js';
 export { accountHome } from './accounts.js';
 export { CodexDrainer, type DrainerOptions } from './drainer.js';
-export { loginAccount, type LoginResult } from './login.js';
+export { loginAccount, deviceLoginsSettled, type LoginResult } from './login.js';
 
 /** Opens the pool over `${WORKSPACE}/codex/state.json`. Cheap: nothing is read or run until used. */
 export function openCodexPool(settings: Settings, deps: CodexPoolDeps = {}): CodexPool {

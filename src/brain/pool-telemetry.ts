@@ -20,6 +20,7 @@ export class PoolTelemetry {
     const vs = views(s, c.accounts);
     this.pending = {
       updated_at: rfc3339Now(),
+      accounts_cooling: vs.filter((v) => v.state.cooldown_until_ms !== null).length,
       enabled: c.enabled,
       accounts_total: vs.length,
       accounts_healthy: vs.filter((v) => v.state.healthy).length,
@@ -28,6 +29,12 @@ export class PoolTelemetry {
       queue_mode_reason: s.queue.length > 0 ? 'queue_backpressure' : guardReason(vs, c.rateLimitThresholdPercent),
       rate_limit_threshold_percent: c.rateLimitThresholdPercent,
     };
+  }
+
+  /** Adds a run's token usage (from `turn.completed`) to the summed `codex_tokens` counters. */
+  addUsage(u: { input_tokens: number; cached_input_tokens: number; output_tokens: number; reasoning_output_tokens: number }): void {
+    const t = this.shared ?? (this.own ??= new Telemetry(this.settings.telemetryFile));
+    t.addCounters('codex_tokens', { ...u, turns: 1 });
   }
 
   /** Hands the snapshot over; with an own Telemetry it is written now. Never throws. */

@@ -7,8 +7,10 @@ import { emitEvent } from '../observe/index.js';
 import { runCodexProcess, type CodexExecutor } from '../providers/index.js';
 import { CODEX_INSTALL_HINT, type CodexAccountConfig, type Settings } from '../config/index.js';
 import type { Telemetry } from '../store/index.js';
-import { SPAWN_FAILURE_PREFIX, checkAccount, type CodexRunner } from './health.js';
-import { applyOutcome, runOnAccount, type RunOutcome } from './execute.js';
+import { SPAWN_FAILURE_PREFIX, checkAccount, type CodexRunner, type LoginHooks } from './health.js';
+import { applyOutcome, failsOverOn, runOnAccount, type RunOutcome } from './execute.js';
+import { loginCommand, loginFingerprint } from './accounts.js';
+import { statusView } from './status.js';
 import { guardReason, nextCapacityAt, normalizeAccounts, pickAccount, views, type GuardReason } from './rate.js';
 import { StateFile, type PoolState, type QueuedTask } from './state.js';
 import { deliverResult, friendlyFailure, type TaskDoneHook } from './deliver.js';
@@ -27,6 +29,8 @@ export interface CodexPoolDeps {
   onTaskDone?: TaskDoneHook;
   /** Where the `codex` telemetry section goes; default: an own Telemetry flushed after each call. */
   telemetry?: Telemetry;
+  /** Device-auth login of a configured account: shows the URL and code (serve: the notify channel). */
+  onDeviceCode?: LoginHooks['onDeviceCode'];
 }
 
 export interface TaskInput {
@@ -59,6 +63,7 @@ export class CodexPool implements CodexExecutor {
   private readonly onTaskDone: TaskDoneHook | undefined;
   private readonly telemetry: PoolTelemetry;
   private readonly workListeners = new Set<() => void>();
+  private loginHooks: LoginHooks;
 
   constructor(settings: Settings, deps: CodexPoolDeps = {}) {
     this.settings = settings;
@@ -67,6 +72,7 @@ export class CodexPool implements CodexExecutor {
     this.runner = deps.runner ?? runCodexProcess;
     this.onTaskDone = deps.onTaskDone;
     this.telemetry = new PoolTelemetry(settings, deps.telemetry);
+    this.loginHooks = { onDeviceCode: deps.onDeviceCode };
   }
 
   get enabled(): boolean {
@@ -75,6 +81,11 @@ export class CodexPool implements CodexExecutor {
 
   get statePath(): string {
     return this.file.path;
+  }
+
+  /** Where device-auth URLs and codes go (serve: the operator's notify targets). */
+  setDeviceCodeHandler(fn: LoginHooks['onDeviceCode']): void {
+    this.loginHooks = { ...this.loginHooks, onDeviceCode: fn };
   }
 
   /** Wakes a drainer when work was queued (in this process). */
@@ -143,13 +154,47 @@ export class CodexPool implements CodexExecutor {
       await this.telemetry.flush();
       return { status: 'queued', task_id: decision.id, queue_depth: decision.depth, reason: decision.reason };
     }
-    const outcome = await this.run(decision, input.signal);
-    await this.finish(decision, outcome, 'direct');
-    await this.telemetry.flush();
-    if (!outcome.ok) {
-      throw new AppError('codex', `codex task ${decision.task.id} failed on account '${decision.account.id}': ${outcome.message}`, { hint: outcome.hint });
+    let current: Reserved = decision;
+    const tried = new Set<string>();
+    for (;;) {
+      const outcome = await this.run(current, input.signal);
+      if (!outcome.ok && failsOverOn(outcome.kind)) {
+        // Auth, quota or rate limit are this account's trouble: try the next healthy one, else queue.
+        tried.add(current.account.id);
+        const next = await this.failover(current, outcome, tried);
+        if (next.kind === 'run') {
+          current = next;
+          continue;
+        }
+        emitEvent('codex_task_queued', { task_id: current.task.id, queue_depth: next.depth, reason: next.reason });
+        for (const fn of this.workListeners) fn();
+        await this.telemetry.flush();
+        return { status: 'queued', task_id: current.task.id, queue_depth: next.depth, reason: next.reason };
+      }
+      await this.finish(current, outcome, 'direct');
+      await this.telemetry.flush();
+      if (!outcome.ok) {
+        throw new AppError('codex', `codex task ${current.task.id} failed on account '${current.account.id}': ${outcome.message}`, { hint: outcome.hint });
+      }
+      return { status: 'executed', task_id: current.task.id, account_id: current.account.id, latency_ms: outcome.latencyMs, output: outcome.output };
     }
-    return { status: 'executed', task_id: decision.task.id, account_id: decision.account.id, latency_ms: outcome.latencyMs, output: outcome.output };
+  }
+
+  /** Records a failed direct run and, in the same locked step, reserves another account or queues the task. */
+  private async failover(r: Reserved, outcome: RunOutcome, tried: Set<string>): Promise<({ kind: 'run' } & Reserved) | { kind: 'queued'; depth: number; reason: string }> {
+    const now = this.clock();
+    try {
+      return await this.update((s) => {
+        this.applyIn(s, r, outcome, 'direct', now);
+        const next = this.reserve(s, r.task, now, 'direct', tried);
+        emitEvent('codex_failover', { task_id: r.task.id, from_account: r.account.id, to_account: next?.account.id ?? null, reason: outcome.ok ? null : outcome.kind });
+        if (next) return { kind: 'run' as const, ...next };
+        s.queue.push(r.task);
+        return { kind: 'queued' as const, depth: s.queue.length, reason: this.guard(s) ?? (outcome.ok ? 'no_healthy_accounts' : outcome.kind) };
+      });
+    } finally {
+      untrackInflight(this.inflightKey(r));
+    }
   }
 
   /** Runs the head of the queue once, if quota and health allow (the original's drain_once). */
@@ -180,37 +225,22 @@ export class CodexPool implements CodexExecutor {
     await this.telemetry.flush();
     if (!outcome.ok) {
       const tail = dropped ? `; dropped after ${MAX_TASK_ATTEMPTS} attempts` : outcome.aborted ? '; requeued' : '; will be retried';
-      return { status: 'error', message: `codex task ${picked.task.id} failed on account '${picked.account.id}': ${outcome.message}${tail}` };
+      const hint = outcome.hint ? ` (${outcome.hint})` : '';
+      return { status: 'error', message: `codex task ${picked.task.id} failed on account '${picked.account.id}': ${outcome.message}${hint}${tail}` };
     }
     return { status: 'executed', task_id: picked.task.id, account_id: picked.account.id, latency_ms: outcome.latencyMs, output: outcome.output };
   }
 
-  /** `codex status`: the original's object (a non-forced health tick first). */
+  /** `codex status`: the original's object, read from the state: it spawns nothing and writes nothing. */
   async status(): Promise<Record<string, unknown>> {
     this.assertEnabled();
-    await this.tickHealth(false);
-    const s = await this.update((st) => st);
+    const s = this.file.peek();
     const c = this.settings.codex;
-    const out = {
-      enabled: c.enabled,
-      queue_depth: s.queue.length,
-      queue_capacity: c.queueCapacity,
-      queue_mode_reason: s.queue.length > 0 ? 'queue_backpressure' : this.guard(s),
-      rate_limit_threshold_percent: c.rateLimitThresholdPercent,
-      accounts: views(s, c.accounts).map((v) => ({
-        id: v.config.id,
-        healthy: v.state.healthy,
-        used_requests: v.used,
-        max_requests: v.config.maxRequests,
-        remaining_percent: v.remainingPercent,
-        model: v.config.model ?? null,
-        api_key_env: v.config.apiKeyEnv ?? null,
-        last_error: v.state.last_error,
-        last_healthcheck_at: v.state.last_healthcheck_at,
-      })),
-    };
-    await this.telemetry.flush();
-    return out;
+    const now = this.clock();
+    normalizeAccounts(s, c.accounts, now, c.rateWindowSecs * 1000);
+    // Runs of dead processes show as queued (the next writer requeues them for real).
+    recoverRunning(s, this.file.path, now, c.timeoutSecs * 1000, MAX_TASK_ATTEMPTS);
+    return statusView(this.settings, s);
   }
 
   /** Health checks: every account when forced, else those not checked within the interval. */
@@ -251,8 +281,8 @@ export class CodexPool implements CodexExecutor {
   }
 
   /** Picks the best account, counts the use now (so other processes see it) and marks the task running. */
-  private reserve(s: PoolState, task: QueuedTask, now: number, kind: 'direct' | 'queued'): Reserved | undefined {
-    const v = pickAccount(views(s, this.settings.codex.accounts), this.settings.codex.rateLimitThresholdPercent);
+  private reserve(s: PoolState, task: QueuedTask, now: number, kind: 'direct' | 'queued', exclude?: Set<string>): Reserved | undefined {
+    const v = pickAccount(views(s, this.settings.codex.accounts).filter((x) => !exclude?.has(x.config.id)), this.settings.codex.rateLimitThresholdPercent);
     if (!v) return undefined;
     v.state.uses.push(now);
     s.running.push({ task, account_id: v.config.id, owner_pid: process.pid, started_at_ms: now, reserved_at_ms: now, kind });
@@ -284,11 +314,27 @@ export class CodexPool implements CodexExecutor {
     }
   }
 
+  /** Takes the run out of `running` and applies its outcome to the account (inside an update). */
+  private applyIn(s: PoolState, r: Reserved, outcome: RunOutcome, kind: 'direct' | 'queued', now: number): void {
+    s.running = s.running.filter((e) => e.task.id !== r.task.id);
+    const cooled = applyOutcome(s, r.account, r.reservedAt, outcome, now, this.settings.codex.rateWindowSecs * 1000, this.settings);
+    if (outcome.ok && outcome.usage) this.telemetry.addUsage(outcome.usage);
+    emitEvent('codex_task', {
+      task_id: r.task.id,
+      account_id: r.account.id,
+      kind,
+      status: outcome.ok ? 'ok' : 'error',
+      latency_ms: outcome.ok ? outcome.latencyMs : null,
+      rate_limited: cooled,
+      error_kind: outcome.ok ? null : outcome.kind,
+      error: outcome.ok ? null : outcome.message,
+      usage: outcome.ok ? (outcome.usage ?? null) : null,
+    });
+  }
+
   private applyFinish(r: Reserved, outcome: RunOutcome, kind: 'direct' | 'queued', now: number): Promise<boolean> {
     return this.update((s) => {
-      s.running = s.running.filter((e) => e.task.id !== r.task.id);
-      const cooled = applyOutcome(s, r.account, r.reservedAt, outcome, now, this.settings.codex.rateWindowSecs * 1000);
-      emitEvent('codex_task', { task_id: r.task.id, account_id: r.account.id, kind, status: outcome.ok ? 'ok' : 'error', latency_ms: outcome.ok ? outcome.latencyMs : null, rate_limited: cooled, error: outcome.ok ? null : outcome.message });
+      this.applyIn(s, r, outcome, kind, now);
       if (outcome.ok || kind === 'direct') return false;
       if (!outcome.aborted) {
         r.task.attempts++;
@@ -317,10 +363,20 @@ export class CodexPool implements CodexExecutor {
       return list;
     });
     if (due.length === 0) return [];
-    const results = await Promise.all(due.map((a) => checkAccount(this.settings, a, this.runner)));
+    const results = await Promise.all(due.map((a) => checkAccount(this.settings, a, this.runner, undefined, this.loginHooks)));
+    // What real runs said wins over the local login check: a 401 holds until the login changes.
+    due.forEach((a, i) => {
+      const r = results[i]!;
+      const pinned = this.file.peek().accounts[a.id]?.auth_failed_fingerprint ?? null;
+      if (r.healthy && pinned !== null && pinned === loginFingerprint(this.settings, a)) {
+        results[i] = { healthy: false, message: `the API refused this account's login (401); log in again: ${loginCommand(a.id)}`, loggedIn: true };
+      }
+    });
     await this.update((s) => {
       due.forEach((a, i) => {
         const acc = s.accounts[a.id]!;
+        if (results[i]!.healthy) acc.auth_failed_fingerprint = null;
+        if (results[i]!.quota) acc.quota = results[i]!.quota!;
         acc.healthy = results[i]!.healthy;
         // A cooling account keeps its rate-limit error until the cooldown ends.
         if (results[i]!.healthy && acc.cooldown_until_ms !== null) return;

@@ -2,6 +2,7 @@
 // The rule is the original's (`remaining_percent <= threshold` ⇒ hold new work), applied to the
 // best account instead of the worst, so one tired account no longer throttles the whole pool.
 import type { CodexAccountConfig } from '../config/index.js';
+import { quotaRemainingPercent } from './quota.js';
 import { freshAccount, type AccountState, type PoolState } from './state.js';
 
 export type GuardReason = 'no_accounts' | 'no_healthy_accounts' | 'rate_limit_guard';
@@ -12,6 +13,8 @@ export interface AccountView {
   used: number;
   remaining: number;
   remainingPercent: number;
+  /** Where remainingPercent came from: the CLI's real quota, or our own request-window count. */
+  quotaSource: 'app-server' | 'rollout' | 'request_window';
 }
 
 /** Adds missing accounts and drops uses older than the rolling window. Returns true if anything changed. */
@@ -32,6 +35,11 @@ export function normalizeAccounts(state: PoolState, accounts: CodexAccountConfig
       s.cooldown_until_ms = null;
       changed = true;
     }
+    // A real quota figure is good until its window resets (or for one window when it names none).
+    if (s.quota && (s.quota.resets_at_ms !== null ? s.quota.resets_at_ms <= now : s.quota.read_at_ms + windowMs <= now)) {
+      s.quota = null;
+      changed = true;
+    }
   }
   return changed;
 }
@@ -43,8 +51,12 @@ export function normalizeAccounts(state: PoolState, accounts: CodexAccountConfig
 export function view(config: CodexAccountConfig, state: AccountState): AccountView {
   const used = state.cooldown_until_ms !== null ? Math.max(config.maxRequests, state.uses.length) : state.uses.length;
   const remaining = Math.max(0, config.maxRequests - used);
+  if (state.quota && state.cooldown_until_ms === null) {
+    // ChatGPT plans: the real remaining quota decides (the 25% rule applies to it).
+    return { config, state, used, remaining: Math.max(remaining, 1), remainingPercent: quotaRemainingPercent(state.quota), quotaSource: state.quota.source };
+  }
   const remainingPercent = config.maxRequests > 0 ? Math.floor((remaining * 100) / config.maxRequests) : 0;
-  return { config, state, used, remaining, remainingPercent };
+  return { config, state, used, remaining, remainingPercent, quotaSource: 'request_window' };
 }
 
 export function views(state: PoolState, accounts: CodexAccountConfig[]): AccountView[] {
@@ -91,7 +103,10 @@ export function nextCapacityAt(vs: AccountView[], thresholdPercent: number, wind
     const minRemaining = Math.ceil(((thresholdPercent + 1) * v.config.maxRequests) / 100);
     let t: number;
     if (v.state.cooldown_until_ms !== null) t = v.state.cooldown_until_ms;
-    else {
+    else if (v.quotaSource !== 'request_window') {
+      if (v.remainingPercent > thresholdPercent) return undefined;
+      t = v.state.quota!.resets_at_ms ?? v.state.quota!.read_at_ms + windowMs;
+    } else {
       const mustExpire = v.used - (v.config.maxRequests - minRemaining);
       if (mustExpire <= 0) return undefined;
       const sorted = [...v.state.uses].sort((a, b) => a - b);

@@ -2,12 +2,14 @@
 // Component), and the hook that turns a finished queued task into a late answer at the door.
 import { existsSync } from 'node:fs';
 import type { Component, DeferredReply } from '../kernel/index.js';
-import type { Settings } from '../config/index.js';
+import { codexInUse, type Settings } from '../config/index.js';
 import type { Telemetry } from '../store/index.js';
 import { CodexPool } from './pool.js';
 import { CodexDrainer } from './drainer.js';
 import { StateFile } from './state.js';
 import type { TaskDoneHook } from './deliver.js';
+import { stopDeviceLogins } from './login.js';
+import type { LoginHooks } from './run-types.js';
 
 /** Routes a queued chat task's answer (or friendly failure) to `complete` (the door's completeDeferred). */
 export function deferredReplyHook(complete: (reply: DeferredReply) => void | Promise<void>): TaskDoneHook {
@@ -26,20 +28,24 @@ export interface CodexServeComponent extends Component {
  * The drainer for `serve`, or undefined when there is nothing to serve: Codex disabled, or no
  * pool wired (provider is not codex) and no queue state in the workspace.
  */
-export function codexServeComponent(settings: Settings, pool: CodexPool | undefined, deps: { onTaskDone: TaskDoneHook; telemetry?: Telemetry; pollMs?: number }): CodexServeComponent | undefined {
+export function codexServeComponent(settings: Settings, pool: CodexPool | undefined, deps: { onTaskDone: TaskDoneHook; telemetry?: Telemetry; pollMs?: number; onDeviceCode?: LoginHooks['onDeviceCode'] }): CodexServeComponent | undefined {
   if (!settings.codex.enabled) return undefined;
-  if (!pool && !existsSync(new StateFile(settings.workspace).path)) return undefined;
+  // No codex work here (provider not codex, no accounts) and nothing queued: spawn nothing.
+  if (!pool && !codexInUse(settings.provider, settings.codex) && !existsSync(new StateFile(settings.workspace).path)) return undefined;
   const p = pool ?? new CodexPool(settings, { onTaskDone: deps.onTaskDone, telemetry: deps.telemetry });
   let drainer: CodexDrainer | undefined;
   return {
     name: 'codex-drainer',
     async start() {
+      // A configured account that needs a ChatGPT device login: its URL and code go to the operator.
+      if (deps.onDeviceCode) p.setDeviceCodeHandler(deps.onDeviceCode);
       drainer = new CodexDrainer(p, { pollMs: deps.pollMs });
       drainer.start();
     },
     ready: () => drainer !== undefined,
     kick: () => drainer?.kick(),
     async stop() {
+      stopDeviceLogins();
       await drainer?.stop();
     },
   };

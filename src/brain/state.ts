@@ -3,6 +3,7 @@
 // so a CLI call and the `serve` worker see and update the same counters and queue.
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { redactSecrets } from '../kernel/index.js';
 import { JsonStateFile, SchemaError, schema as S, type Check, type StateCodec } from '../store/index.js';
 
 export interface AccountState {
@@ -14,6 +15,25 @@ export interface AccountState {
   last_healthcheck_at: string | null;
   /** Set when a run was refused for rate limits: no new work before this (epoch ms). */
   cooldown_until_ms: number | null;
+  /** Kind of the last failure (the classifier's: auth, quota, rate_limit, network, timeout, other). */
+  last_error_kind: string | null;
+  /**
+   * A real run answered 401: the login it used (fingerprint of auth.json and key) is bad. The
+   * account stays unhealthy, whatever `login status` says, until that login changes.
+   */
+  auth_failed_fingerprint: string | null;
+  /** Real quota read from the CLI (ChatGPT plans): remaining = 100 − max(primary, secondary). */
+  quota: AccountQuota | null;
+}
+
+export interface AccountQuota {
+  primary_used_percent: number;
+  secondary_used_percent: number | null;
+  /** When the binding window resets (epoch ms), if known. */
+  resets_at_ms: number | null;
+  /** Where the figure came from: `codex app-server` (account/rateLimits/read) or a run's rollout file. */
+  source: 'app-server' | 'rollout';
+  read_at_ms: number;
 }
 
 /** A queued piece of work. `session_id` set ⇒ its answer goes back to that chat. */
@@ -57,7 +77,7 @@ export function emptyState(): PoolState {
 }
 
 export function freshAccount(): AccountState {
-  return { healthy: true, last_error: null, uses: [], last_healthcheck_ms: null, last_healthcheck_at: null, cooldown_until_ms: null };
+  return { healthy: true, last_error: null, uses: [], last_healthcheck_ms: null, last_healthcheck_at: null, cooldown_until_ms: null, last_error_kind: null, auth_failed_fingerprint: null, quota: null };
 }
 
 const optStr = S.withDefault(S.nullable(S.string), () => null);
@@ -85,7 +105,23 @@ const decodeAccount: Check<AccountState> = S.object({
   last_healthcheck_ms: optNum,
   last_healthcheck_at: optStr,
   cooldown_until_ms: optNum,
+  last_error_kind: optStr,
+  auth_failed_fingerprint: optStr,
+  // A real quota figure that does not validate is dropped (it is re-read), never the account.
+  quota: (v: unknown) => decodeQuota(v),
 });
+
+function decodeQuota(v: unknown): AccountQuota | null {
+  if (!S.isObject(v) || typeof v.primary_used_percent !== 'number' || !Number.isFinite(v.primary_used_percent)) return null;
+  const n = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+  return {
+    primary_used_percent: v.primary_used_percent,
+    secondary_used_percent: n(v.secondary_used_percent),
+    resets_at_ms: n(v.resets_at_ms),
+    source: v.source === 'app-server' ? 'app-server' : 'rollout',
+    read_at_ms: n(v.read_at_ms) ?? 0,
+  };
+}
 
 const decodeRunning: Check<RunningTask> = S.object({
   task: decodeTask,
@@ -143,8 +179,18 @@ export class StateFile {
   /** Read-modify-write under the cross-process lock; `fn` returns the result, and saving is skipped when it says so. */
   async update<T>(fn: (state: PoolState) => { result: T; changed: boolean }): Promise<T> {
     ensurePrivateDir(dirname(this.path));
-    return this.file.update(fn);
+    return this.file.update((state) => {
+      const r = fn(state);
+      if (r.changed) redactState(state);
+      return r;
+    });
   }
+}
+
+/** Error texts can carry what a CLI printed (its environment, keys): redacted before they are stored. */
+function redactState(s: PoolState): void {
+  for (const a of Object.values(s.accounts)) if (a.last_error) a.last_error = redactSecrets(a.last_error);
+  for (const t of [...s.queue, ...s.running.map((r) => r.task)]) if (t.last_error) t.last_error = redactSecrets(t.last_error);
 }
 
 /** Creates `dir` (and parents) and makes it owner-only. */

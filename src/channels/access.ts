@@ -2,14 +2,17 @@
 // and the DM policy for everyone else: `pairing` hands out a one-time code, `allowlist` refuses
 // with a short message, `open` admits anyone. Nobody is silently ignored and strangers never
 // reach the model; notices to one stranger are rate-limited so the bot cannot be used to spam.
+// Codes are handed out only in direct chats (never posted into a group), a sender gets a bounded
+// number of them, and the operator is told when the pending table is full.
 import type { DmPolicy } from '../config/index.js';
+import { emitEvent } from '../observe/index.js';
 import type { ChannelMessage } from './types.js';
 import type { PairingStore } from './pairing-store.js';
 
 export type AccessDecision =
   | { decision: 'allow'; via: 'open' | 'allowlist' | 'paired' }
   | { decision: 'pairing'; status: 'issued' | 'pending'; reply: string | undefined }
-  | { decision: 'refuse'; reason: 'not_allowed' | 'pairing_full'; reply: string | undefined };
+  | { decision: 'refuse'; reason: 'not_allowed' | 'pairing_full' | 'pairing_limited' | 'group_chat'; reply: string | undefined };
 
 export interface AccessOptions {
   channel: string;
@@ -18,6 +21,10 @@ export interface AccessOptions {
   store: PairingStore;
   /** Least time between two refusal notices to one sender. Default 10 min. */
   noticeCooldownMs?: number;
+  /** Told (at most once per `fullNoticeMs`) when the pending table is full, e.g. a notification. */
+  onPairingFull?: (text: string) => void;
+  /** Least time between two "table full" warnings per channel. Default 1 h. */
+  fullNoticeMs?: number;
   now?: () => number;
 }
 
@@ -51,6 +58,9 @@ export class AccessControl {
   private readonly cooldownMs: number;
   private readonly now: () => number;
   private readonly noticed = new Map<string, number>();
+  private readonly onPairingFull: ((text: string) => void) | undefined;
+  private readonly fullNoticeMs: number;
+  private lastFullNotice: number | undefined;
 
   constructor(options: AccessOptions) {
     this.channel = options.channel;
@@ -59,6 +69,8 @@ export class AccessControl {
     this.store = options.store;
     this.cooldownMs = options.noticeCooldownMs ?? 10 * 60_000;
     this.now = options.now ?? Date.now;
+    this.onPairingFull = options.onPairingFull;
+    this.fullNoticeMs = options.fullNoticeMs ?? 60 * 60_000;
   }
 
   async check(msg: ChannelMessage): Promise<AccessDecision> {
@@ -71,9 +83,17 @@ export class AccessControl {
     if (this.policy === 'allowlist') {
       return { decision: 'refuse', reason: 'not_allowed', reply: this.notice(msg.senderId, 'Sorry, this assistant is private and you are not on its allowlist.') };
     }
+    // A code posted into a group could be read (and used) by anyone in it.
+    if (msg.isGroup) {
+      return { decision: 'refuse', reason: 'group_chat', reply: this.notice(msg.senderId, 'Sorry, I only talk to people I know. To ask for access, send me a direct (private) message.') };
+    }
     const req = await this.store.request(this.channel, msg.senderId, msg.chatId, (msg.senderAliases ?? []).filter((a) => a !== msg.senderId));
     const now = this.now();
+    if (req.status === 'limited') {
+      return { decision: 'refuse', reason: 'pairing_limited', reply: this.notice(msg.senderId, 'Sorry, you have asked for too many pairing codes. Please try again tomorrow, or ask the operator directly.') };
+    }
     if (req.status === 'full') {
+      this.tableFull(now);
       return { decision: 'refuse', reason: 'pairing_full', reply: this.notice(msg.senderId, 'Sorry, this assistant is not accepting new contacts right now. Please try again later.') };
     }
     if (req.status === 'issued') {
@@ -82,6 +102,20 @@ export class AccessControl {
     }
     const reply = req.remind ? `Your pairing request is still waiting for the operator's approval (code ${req.code}).` : undefined;
     return { decision: 'pairing', status: 'pending', reply };
+  }
+
+  /** The pending table is full: an event every time, the operator told once per period. */
+  private tableFull(now: number): void {
+    const warn = this.lastFullNotice === undefined || now - this.lastFullNotice >= this.fullNoticeMs;
+    emitEvent('pairing_full', { channel: this.channel, operator_notified: warn && this.onPairingFull !== undefined });
+    if (!warn) return;
+    this.lastFullNotice = now;
+    const text = `Rusty Pinch: the ${this.channel} pairing table is full; new contacts are turned away. Review the requests with: rusty-pinch pairing list (approve with: rusty-pinch pairing approve ${this.channel} <code>).`;
+    try {
+      this.onPairingFull?.(text);
+    } catch {
+      // a failing notifier must not refuse the message differently
+    }
   }
 
   /** `text` unless this sender was told something in the last cooldown period. */

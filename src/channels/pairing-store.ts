@@ -27,16 +27,27 @@ export interface ApprovedSender {
   code: string;
 }
 
+/** When a code was handed out (for the per-sender limit); kept for one limit window. */
+export interface IssuedCode {
+  channel: string;
+  sender: string;
+  at: string;
+}
+
 interface PairingFile {
   version: 1;
   pending: PendingPairing[];
   approved: ApprovedSender[];
+  /** Optional (older files lack it). */
+  issued?: IssuedCode[];
 }
 
 export type PairingRequest =
   | { status: 'issued'; code: string; expiresAt: string }
   | { status: 'pending'; code: string; expiresAt: string; remind: boolean }
-  | { status: 'full' };
+  | { status: 'full' }
+  /** This sender was handed `maxPerSender` codes within the limit window already. */
+  | { status: 'limited' };
 
 /** A pairing command the operator gave cannot be carried out (unknown code, unknown sender). */
 export class PairingError extends AppError {
@@ -52,6 +63,10 @@ export interface PairingOptions {
   maxPending?: number;
   /** Least time between reminders of a pending code to one sender. Default 10 min. */
   remindMs?: number;
+  /** Codes one sender may be handed per `senderWindowMs` (a new one after each expiry). Default 3. */
+  maxPerSender?: number;
+  /** Window of the per-sender limit. Default 24 h. */
+  senderWindowMs?: number;
   now?: () => number;
 }
 
@@ -89,10 +104,12 @@ const decodeApproved: Check<ApprovedSender> = S.object({
   code: S.withDefault(S.string, () => ''),
 });
 
+const decodeIssued: Check<IssuedCode> = S.object({ channel: S.string, sender: S.string, at: S.string });
+
 /** Entries that fail are dropped and reported (the file is backed up before it is rewritten). */
 function decodePairing(value: unknown, issues: string[]): PairingFile {
   if (!S.isObject(value) || value.version !== 1) throw new SchemaError('', 'not a pairing file (version 1)');
-  return { version: 1, pending: S.salvageArray(value.pending, 'pending', decodePending, issues), approved: S.salvageArray(value.approved, 'approved', decodeApproved, issues) };
+  return { version: 1, pending: S.salvageArray(value.pending, 'pending', decodePending, issues), approved: S.salvageArray(value.approved, 'approved', decodeApproved, issues), ...(value.issued === undefined ? {} : { issued: S.salvageArray(value.issued, 'issued', decodeIssued, issues) }) };
 }
 
 const pairingCodec: StateCodec<PairingFile> = { what: 'pairing', empty: () => ({ version: 1, pending: [], approved: [] }), decode: decodePairing };
@@ -102,6 +119,8 @@ export class PairingStore {
   private readonly ttlMs: number;
   private readonly maxPending: number;
   private readonly remindMs: number;
+  private readonly maxPerSender: number;
+  private readonly senderWindowMs: number;
   private readonly now: () => number;
   private cache: { key: string; file: PairingFile } | undefined;
   private readonly file: JsonStateFile<PairingFile>;
@@ -112,13 +131,20 @@ export class PairingStore {
     this.ttlMs = options.ttlMs ?? 60 * 60_000;
     this.maxPending = options.maxPending ?? 16;
     this.remindMs = options.remindMs ?? 10 * 60_000;
+    this.maxPerSender = options.maxPerSender ?? 3;
+    this.senderWindowMs = options.senderWindowMs ?? 24 * 60 * 60_000;
     this.now = options.now ?? Date.now;
   }
 
-  /** True when one of `ids` was approved for `channel` (re-reads the file when it changed). */
+  /**
+   * True when one of the sender's immutable `ids` (user id, WhatsApp JID/LID) was approved for
+   * `channel`. Usernames (`@name`) never admit: Telegram releases them and anyone may claim one
+   * later. Re-reads the file when it changed.
+   */
   isApproved(channel: string, ids: string[]): boolean {
+    const immutable = ids.filter((x) => x !== '' && !x.startsWith('@'));
     const file = this.current();
-    return file.approved.some((a) => a.channel === channel && (ids.includes(a.sender) || a.aliases.some((x) => ids.includes(x))));
+    return file.approved.some((a) => a.channel === channel && (immutable.includes(a.sender) || a.aliases.some((x) => !x.startsWith('@') && immutable.includes(x))));
   }
 
   /** Finds or creates the pending code of an unknown sender. */
@@ -131,7 +157,11 @@ export class PairingStore {
         if (remind) mine.notified_at = new Date(now).toISOString();
         return { result: { status: 'pending', code: mine.code, expiresAt: mine.expires_at, remind }, changed: remind };
       }
-      if (file.pending.filter((p) => p.channel === channel).length >= this.maxPending) return { result: { status: 'full' }, changed: false };
+      const issued = (file.issued ?? []).filter((i) => now - Date.parse(i.at) < this.senderWindowMs);
+      const pruned = issued.length !== (file.issued ?? []).length;
+      file.issued = issued;
+      if (issued.filter((i) => i.channel === channel && i.sender === sender).length >= this.maxPerSender) return { result: { status: 'limited' }, changed: pruned };
+      if (file.pending.filter((p) => p.channel === channel).length >= this.maxPending) return { result: { status: 'full' }, changed: pruned };
       const entry: PendingPairing = {
         channel,
         code: newPairingCode(),
@@ -143,6 +173,7 @@ export class PairingStore {
         notified_at: new Date(now).toISOString(),
       };
       file.pending.push(entry);
+      issued.push({ channel, sender, at: entry.created_at });
       return { result: { status: 'issued', code: entry.code, expiresAt: entry.expires_at }, changed: true };
     });
   }

@@ -5,7 +5,7 @@
 import { emitEvent } from '../observe/index.js';
 import type { ChannelAdapter, ChannelMessage } from './types.js';
 import type { AccessControl } from './access.js';
-import { AppError, FRIENDLY_FAILURE, KeyedQueue, RecentKeys } from '../kernel/index.js';
+import { AppError, FRIENDLY_FAILURE, KeyedQueue, RecentKeys, oversize, tooLongReply } from '../kernel/index.js';
 
 export interface TurnInput {
   sessionId: string;
@@ -13,6 +13,8 @@ export interface TurnInput {
   channel: string;
   chatId: string;
   senderId: string;
+  /** Platform message id: the turn is idempotent by it (a replay stores nothing twice). */
+  messageId?: string;
   /** Aborted when a stop has waited too long for the turn (or on a second signal). */
   signal: AbortSignal;
 }
@@ -50,6 +52,10 @@ export interface RunnerOptions {
   /** Typing indicator refresh. Default 4 s; stops after typingMaxMs (default 5 min). */
   typingIntervalMs?: number;
   typingMaxMs?: number;
+  /** First typing indicator only after this long (a quick answer needs none). Default 0. */
+  typingDelayMs?: number;
+  /** Largest message taken into a turn, in UTF-8 bytes (0 = no limit); bigger ones get a clear reply. */
+  maxMessageBytes?: number;
 }
 
 export interface RunnerStats {
@@ -70,8 +76,10 @@ export class ChannelRunner {
   private readonly handle: TurnHandler;
   private readonly maxMessages: number | undefined;
   private readonly drainMs: number;
+  private readonly maxMessageBytes: number;
   private readonly typingIntervalMs: number;
   private readonly typingMaxMs: number;
+  private readonly typingDelayMs: number;
   private readonly queue: KeyedQueue;
   private readonly recent = new RecentKeys(4096);
   private readonly stopCtl = new AbortController();
@@ -89,8 +97,10 @@ export class ChannelRunner {
     this.handle = options.handle;
     this.maxMessages = options.maxMessages;
     this.drainMs = options.drainMs ?? 25_000;
+    this.maxMessageBytes = options.maxMessageBytes ?? 0;
     this.typingIntervalMs = options.typingIntervalMs ?? 4000;
     this.typingMaxMs = options.typingMaxMs ?? 5 * 60_000;
+    this.typingDelayMs = options.typingDelayMs ?? 0;
     // Per-chat order only: the one bound on concurrent turns is the runtime's.
     this.queue = new KeyedQueue(Number.POSITIVE_INFINITY);
   }
@@ -195,6 +205,14 @@ export class ChannelRunner {
       if (decision.reply) await this.send(msg.chatId, decision.reply);
       return;
     }
+    const bytes = oversize(msg.text, this.maxMessageBytes);
+    if (bytes !== undefined) {
+      // Never stored, never sent to the model; the sender is told why.
+      this.counts.refused++;
+      emitEvent('channel_message_too_large', { channel: this.channel, chat_id: msg.chatId, sender: msg.senderId, bytes, limit: this.maxMessageBytes });
+      await this.send(msg.chatId, tooLongReply(bytes, this.maxMessageBytes));
+      return;
+    }
     if (this.stopping || (this.maxMessages !== undefined && this.counts.turns >= this.maxMessages)) throw new NotAcceptedError();
     this.counts.turns++;
     if (this.maxMessages !== undefined && this.counts.turns >= this.maxMessages) this.stop('max_messages');
@@ -206,7 +224,7 @@ export class ChannelRunner {
     const stopTyping = this.startTyping(msg.chatId);
     let result: TurnResult;
     try {
-      result = await this.handle({ sessionId, text: msg.text, channel: this.channel, chatId: msg.chatId, senderId: msg.senderId, signal: this.turnCtl.signal });
+      result = await this.handle({ sessionId, text: msg.text, channel: this.channel, chatId: msg.chatId, senderId: msg.senderId, ...(msg.messageId !== undefined ? { messageId: msg.messageId } : {}), signal: this.turnCtl.signal });
     } catch (err) {
       result = { status: 'error', text: (err as Error)?.message ?? String(err) };
     } finally {
@@ -225,14 +243,26 @@ export class ChannelRunner {
     const typing = this.adapter.typing?.bind(this.adapter);
     if (!typing) return () => undefined;
     const fire = (): void => void typing(chatId).catch(() => undefined);
-    fire();
     const started = Date.now();
-    const timer = setInterval(() => {
-      if (Date.now() - started > this.typingMaxMs) clearInterval(timer);
-      else fire();
-    }, this.typingIntervalMs);
-    timer.unref?.();
-    return () => clearInterval(timer);
+    let timer: NodeJS.Timeout | undefined;
+    const begin = (): void => {
+      fire();
+      timer = setInterval(() => {
+        if (Date.now() - started > this.typingMaxMs) clearInterval(timer);
+        else fire();
+      }, this.typingIntervalMs);
+      timer.unref?.();
+    };
+    if (this.typingDelayMs <= 0) {
+      begin();
+      return () => clearInterval(timer);
+    }
+    const delay = setTimeout(begin, this.typingDelayMs);
+    delay.unref?.();
+    return () => {
+      clearTimeout(delay);
+      clearInterval(timer);
+    };
   }
 
   /** Sends, logging a failure; a turn's reply counts as handled either way (rethrow: for deliver). */

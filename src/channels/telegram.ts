@@ -1,4 +1,4 @@
-// Telegram adapter: grammY Bot API long polling with a persisted update journal (no replays, no
+// Telegram adapter: Bot API long polling (our small keep-alive client, telegram-api.ts) with a persisted update journal (no replays, no
 // losses), duplicate and edit filtering, exponential backoff on errors, a stall watchdog that
 // restarts polling, and replies sent as split Telegram HTML with a plain-text fallback.
 import { emitEvent } from '../observe/index.js';
@@ -50,6 +50,7 @@ export class TelegramAdapter implements ChannelAdapter {
   private failures = 0;
   private request: AbortController | undefined;
   private restarts = 0;
+  private slotFreed: (() => void) | undefined;
 
   constructor(settings: TelegramSettings, deps: TelegramDeps) {
     if (!settings.token) throw new Error('RUSTY_PINCH_CHANNELS_TELEGRAM_TOKEN is required when telegram channel is enabled');
@@ -112,6 +113,7 @@ export class TelegramAdapter implements ChannelAdapter {
         this.request?.abort();
         await Promise.allSettled([...this.inflight]);
         this.persist();
+        await this.journal.close();
       }
     } finally {
       this.ready = false;
@@ -141,9 +143,15 @@ export class TelegramAdapter implements ChannelAdapter {
   private async pollLoop(gen: number, client: TelegramClient, onMessage: (msg: ChannelMessage) => Promise<void>, signal: AbortSignal, stop: (err?: unknown) => void): Promise<void> {
     while (!signal.aborted && gen === this.generation) {
       if (this.inflight.size >= this.maxInflight) {
-        // Back-pressure: a slow provider must not make us hold thousands of updates.
+        // Back-pressure: a slow provider must not make us hold thousands of updates. Woken when
+        // a slot frees (one promise, not a race over every in-flight update).
         this.paused = true;
-        await Promise.race([...this.inflight, sleep(1000, signal)]);
+        await new Promise<void>((resolve) => {
+          this.slotFreed = resolve;
+          const t = setTimeout(resolve, 1000);
+          t.unref();
+        });
+        this.slotFreed = undefined;
         this.paused = false;
         this.lastOk = Date.now();
         continue;
@@ -177,7 +185,7 @@ export class TelegramAdapter implements ChannelAdapter {
       this.failures = 0;
       this.ready = true;
       try {
-        this.accept(updates as unknown[], onMessage);
+        await this.accept(updates as unknown[], onMessage);
       } catch (err) {
         // The journal could not be written: nothing was dispatched; poll the same offset again.
         emitEvent('channel_poll_error', { channel: CHANNEL, error: `cannot persist the update journal: ${(err as Error).message}` });
@@ -188,8 +196,12 @@ export class TelegramAdapter implements ChannelAdapter {
     }
   }
 
-  /** Records a batch in the journal (before anything is answered), then dispatches it. */
-  private accept(updates: unknown[], onMessage: (msg: ChannelMessage) => Promise<void>): void {
+  /**
+   * Records a batch in the journal and waits until it is on disk (group-committed with the
+   * handled records of concurrent turns), then dispatches it. The next poll, which confirms the
+   * offset to Telegram, starts only after that.
+   */
+  private async accept(updates: unknown[], onMessage: (msg: ChannelMessage) => Promise<void>): Promise<void> {
     let offset = this.state.offset;
     const fresh: Array<[number, ChannelMessage]> = [];
     for (const raw of updates) {
@@ -210,9 +222,9 @@ export class TelegramAdapter implements ChannelAdapter {
       fresh.push([p.updateId, p.message]);
     }
     if (offset === this.state.offset && fresh.length === 0) return;
-    const next: JournalState = { offset, pending: new Map([...this.state.pending, ...fresh]) };
-    this.journal.save(this.botId, next);
-    this.state = next;
+    await this.journal.received(fresh, offset);
+    this.state.offset = offset;
+    for (const [id, msg] of fresh) this.state.pending.set(id, msg);
     for (const [id, msg] of fresh) this.dispatch(id, msg, onMessage);
   }
 
@@ -228,21 +240,36 @@ export class TelegramAdapter implements ChannelAdapter {
       },
     );
     this.inflight.add(done);
-    void done.finally(() => this.inflight.delete(done));
+    void done.finally(() => {
+      this.inflight.delete(done);
+      if (this.inflight.size < this.maxInflight) this.slotFreed?.();
+    });
   }
 
   private handled(id: number): void {
     this.state.pending.delete(id);
-    this.persist();
+    try {
+      // Not awaited: a lost "handled" line only means the update is replayed, and a replay is
+      // answered from the session without a second turn (see docs/delivery.md).
+      this.journal.handled(id).catch((err: unknown) => this.stateError(err));
+      if (this.journal.wantsCompaction) this.journal.compact(this.state);
+    } catch (err) {
+      this.stateError(err);
+    }
   }
 
+  /** Folds the journal log into its snapshot (on stop). */
   private persist(): void {
     if (!this.botId) return;
     try {
-      this.journal.save(this.botId, this.state);
+      this.journal.compact(this.state);
     } catch (err) {
-      emitEvent('channel_state_error', { channel: CHANNEL, path: this.journal.path, error: (err as Error).message });
+      this.stateError(err);
     }
+  }
+
+  private stateError(err: unknown): void {
+    emitEvent('channel_state_error', { channel: CHANNEL, path: this.journal.logPath, error: (err as Error)?.message ?? String(err) });
   }
 
   /** Watchdog: no successful poll for stallMs → abort the current request, start a new loop. */
@@ -275,7 +302,7 @@ export class TelegramAdapter implements ChannelAdapter {
           emitEvent('channel_format_fallback', { channel: CHANNEL, chat_id: chatId, error: c.message });
           await api.sendMessage(chatId, piece.raw);
         }
-      });
+      }, chatId);
     }
   }
 
@@ -285,18 +312,21 @@ export class TelegramAdapter implements ChannelAdapter {
   }
 
   /**
-   * Retries a send with exponential backoff on 5xx (and 429 beyond auto-retry) and on connection
-   * failures that never reached the server. A reset or timeout after the request went out is not
-   * retried: Telegram may have delivered it, and a duplicate reply is worse than a logged error.
+   * Retries a send with exponential backoff (5 attempts over ~15 s) on 5xx, on 429 beyond
+   * auto-retry, on connection failures that never reached the server (refused, DNS), and on
+   * failures whose fate is unknown (reset, socket hang up on a reused keep-alive socket, timeout):
+   * delivery is at-least-once (docs/delivery.md), so a rare duplicate beats a lost reply. Each
+   * retry is logged with its classification; 4xx answers are final.
    */
-  private async withRetries(fn: () => Promise<void>): Promise<void> {
+  private async withRetries(fn: () => Promise<void>, chatId: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await fn();
       } catch (err) {
         const c = classifyError(err, this.token);
-        const again = c.notSent || (c.status !== undefined && (c.status >= 500 || c.status === 429));
-        if (!again || attempt >= 3) throw new TelegramApiError(c);
+        const again = c.notSent || c.unknownFate || (c.status !== undefined && (c.status >= 500 || c.status === 429));
+        if (!again || attempt >= 4) throw new TelegramApiError(c);
+        emitEvent('channel_send_retry', { channel: CHANNEL, chat_id: chatId, attempt: attempt + 1, fate: c.notSent ? 'not_sent' : c.unknownFate ? 'unknown' : 'rejected', error: c.message });
         await sleep(Math.max(c.retryAfterMs ?? 0, backoffDelay(attempt, 500, 8000, this.random)));
       }
     }

@@ -20,13 +20,20 @@ export function registerCodexCommands(program: Command): void {
 
   codex
     .command('status')
-    .description('accounts, quota used in the current window, queue depth and queue mode')
+    .description('accounts, quota (and where it came from), queue depth and queue mode; reads the state, runs nothing')
     .action(action(() => withPool((pool) => pool.status())));
 
   codex
     .command('healthcheck')
-    .description('check every account now (CLI answers, account logged in)')
-    .action(action(() => withPool((pool) => pool.healthcheck(true))));
+    .description('check every account now (CLI answers, account logged in, real quota); exit 1 when none is healthy')
+    .action(
+      action(async () => {
+        const out = await withPool((pool) => pool.healthcheck(true));
+        // No healthy account is a failure (exit 1), so scripts and monitors can rely on it.
+        const checks = (out.json as { checks: Array<{ healthy: boolean }> }).checks;
+        return { ...out, exitCode: checks.length > 0 && !checks.some((c) => c.healthy) ? 1 : 0 };
+      }),
+    );
 
   codex
     .command('generate')
@@ -45,8 +52,9 @@ export function registerCodexCommands(program: Command): void {
     .description("run the Codex CLI's login inside one account's own CODEX_HOME")
     .requiredOption('--account <id>', 'account id from RUSTY_PINCH_CODEX_ACCOUNTS')
     .option('--with-api-key', "log in with the key from the account's variable (sent on stdin)")
+    .option('--device-auth', 'headless ChatGPT login: prints a URL and a one-time code to approve elsewhere')
     .action(
-      action(async (opts: { account: string; withApiKey?: boolean }) => {
+      action(async (opts: { account: string; withApiKey?: boolean; deviceAuth?: boolean }) => {
         const { loadSettings } = await import('../config/index.js');
         const { loginAccount } = await import('../brain/index.js');
         const settings = loadSettings();
@@ -54,7 +62,11 @@ export function registerCodexCommands(program: Command): void {
           const { ConfigError } = await import('../kernel/index.js');
           throw new ConfigError('codex integration is disabled', { hint: 'Set RUSTY_PINCH_CODEX_ENABLED=true.' });
         }
-        const result = await loginAccount(settings, opts.account, { withApiKey: opts.withApiKey === true });
+        if (opts.withApiKey && opts.deviceAuth) {
+          const { ValidationError } = await import('../kernel/index.js');
+          throw new ValidationError('--with-api-key and --device-auth cannot be combined');
+        }
+        const result = await loginAccount(settings, opts.account, { withApiKey: opts.withApiKey === true, deviceAuth: opts.deviceAuth === true });
         return { json: result, exitCode: result.status === 'ok' ? 0 : 1 };
       }),
     );

@@ -1,6 +1,7 @@
 // CLI: doctor, run, repl, session, stats. Each action loads its work lazily.
 import type { Command } from 'commander';
 import { action } from './output.js';
+import { checkSessionId, nonEmpty } from './parse-flags.js';
 
 export function registerCoreCommands(program: Command): void {
   program
@@ -8,11 +9,12 @@ export function registerCoreCommands(program: Command): void {
     .description('check configuration, provider, channels and directories (exit 1 on errors)')
     .option('--json', 'print the report as JSON')
     .action(
-      action(async (opts: { json?: boolean }) => {
+      action(async () => {
         const { loadSettings, runDoctor, formatDoctor, doctorJson } = await import('../config/index.js');
         const report = await runDoctor(loadSettings());
         const exitCode = report.status === 'error' ? 1 : 0;
-        return opts.json ? { json: doctorJson(report), exitCode } : { stdout: formatDoctor(report), exitCode };
+        const { doctorColours } = await import('./views.js');
+        return { json: doctorJson(report), text: doctorColours(formatDoctor(report)), textFirst: true, exitCode };
       }),
     );
 
@@ -20,9 +22,10 @@ export function registerCoreCommands(program: Command): void {
     .command('run')
     .description('run one turn and print the answer')
     .option('--session <id>', 'session id', 'default')
-    .requiredOption('--message <text>', 'the message to send')
+    .requiredOption('--message <text>', 'the message to send (not blank)', nonEmpty)
     .action(
       action(async (opts: { session: string; message: string }) => {
+        await checkSessionId(opts.session);
         const { runOneTurn } = await import('./run-turn.js');
         return runOneTurn(opts.session, opts.message);
       }),
@@ -34,6 +37,7 @@ export function registerCoreCommands(program: Command): void {
     .option('--session <id>', 'session id', 'default')
     .action(
       action(async (opts: { session: string }) => {
+        await checkSessionId(opts.session);
         const { runRepl } = await import('./repl.js');
         return runRepl(opts.session);
       }),
@@ -41,25 +45,34 @@ export function registerCoreCommands(program: Command): void {
 
   program
     .command('session')
-    .description('print a session history as JSON')
+    .description('print a session history (JSON when piped or with --json)')
     .option('--session <id>', 'session id', 'default')
     .action(
-      action(async (opts: { session: string }) => {
+      action(async (opts: { session: string; json?: boolean }) => {
+        await checkSessionId(opts.session);
         const { loadSettings } = await import('../config/index.js');
         const { SessionStore } = await import('../store/index.js');
         const s = loadSettings();
-        const records = new SessionStore(s.sessionsDir).all(opts.session);
-        return { json: records.map((r) => ({ role: r.role, content: r.content, timestamp: r.timestamp })) };
+        const store = new SessionStore(s.sessionsDir);
+        if (opts.json === true || process.stdout.isTTY !== true) {
+          // Streamed: the same pretty JSON array, in constant memory whatever the session's size.
+          const { writeJsonArray } = await import('./stream-json.js');
+          await writeJsonArray(process.stdout, store.stream(opts.session), (r) => ({ role: r.role, content: r.content, timestamp: r.timestamp }));
+          return;
+        }
+        const json = store.all(opts.session).map((r) => ({ role: r.role, content: r.content, timestamp: r.timestamp }));
+        return { json, text: async () => (await import('./views.js')).sessionText(json) };
       }),
     );
 
   program
     .command('stats')
-    .description('print telemetry, bus and prompt-cache counters as JSON')
+    .description('print telemetry, bus and prompt-cache counters (JSON when piped or with --json)')
     .action(
       action(async () => {
         const { statsJson } = await import('./stats.js');
-        return { json: statsJson() };
+        const json = statsJson();
+        return { json, text: async () => (await import('./views.js')).statsText(json) };
       }),
     );
 }

@@ -1,7 +1,7 @@
 // CLI group: monitor (issue 3). Live view of a rusty-pinch process, the host and storage, or
 // one snapshot with --once; --json for machines. The work is imported lazily.
 import { InvalidArgumentError, type Command } from 'commander';
-import { action, printError } from './output.js';
+import { action } from './output.js';
 import { positiveInt } from './parse-flags.js';
 import { AppError } from '../kernel/index.js';
 
@@ -28,7 +28,7 @@ export function registerMonitorCommand(program: Command): void {
     .option('--process-match <text>', 'discover the process whose executable or script is named <text>', matchText, 'rusty-pinch')
     .option('--interval-ms <n>', 'refresh interval in milliseconds', positiveInt, 1000)
     .option('--storage-refresh-ticks <n>', 'refresh directory sizes every N ticks', positiveInt, 10)
-    .option('--once', 'print one snapshot and exit (exit 1 when no process is found)')
+    .option('--once', 'print one snapshot and exit (exit 1 and only an error when no process is found)')
     .option('--json', 'JSON output (one object with --once, one line per tick live)')
     .action(
       action(async (flags: MonitorFlags) => {
@@ -50,10 +50,10 @@ export function registerMonitorCommand(program: Command): void {
         const r = await monitorOnce(cfg);
         if (!r.found) {
           const what = flags.pid !== undefined ? `process ${flags.pid} not found` : r.snapshot.process_missing ?? `no '${flags.processMatch}' process found`;
-          printError(new AppError('not_found', what, { hint: flags.pid !== undefined ? 'check the pid (it must be running on this host)' : "start one with 'rusty-pinch serve', or pass --pid <n>" }));
-          return flags.json ? { json: r.json, exitCode: 1 } : { stdout: r.text, exitCode: 1 };
+          // The error alone: a snapshot of nothing would read like a result.
+          throw new AppError('not_found', what, { hint: flags.pid !== undefined ? 'check the pid (it must be running on this host)' : "start one with 'rusty-pinch serve', or pass --pid <n>" });
         }
-        return flags.json ? { json: r.json } : { stdout: r.text };
+        return { json: r.json, text: r.text, textFirst: true };
       }),
     );
 }

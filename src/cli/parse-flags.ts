@@ -19,3 +19,33 @@ export function httpStatus(value: string): number {
   if (n < 100 || n > 599) throw new InvalidArgumentError('http status code must be in 100..=599');
   return n;
 }
+
+/** Text that must not be blank (`--message`, `--prompt`, `--description`…); trimmed. */
+export function nonEmpty(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('must not be empty');
+  return value;
+}
+
+/**
+ * Runs a domain validator on a flag value before any work starts: what it refuses (a
+ * ValidationError, or a PulseError about the input) becomes a usage error (exit 2) with the
+ * validator's own message, and nothing was changed. `refused` picks further error classes.
+ */
+export async function asUsage<T>(check: () => T | Promise<T>, refused: (err: unknown) => boolean = () => false, prefix = ''): Promise<T> {
+  const { UsageError, ValidationError } = await import('../kernel/index.js');
+  try {
+    return await check();
+  } catch (err) {
+    if (err instanceof ValidationError || refused(err)) throw new UsageError(prefix + (err as Error).message);
+    throw err;
+  }
+}
+
+/**
+ * `--session` is checked with the store's own rule before any work starts, so a bad id is a
+ * usage error (exit 2) that changes nothing. Async: the store is imported only when needed.
+ */
+export async function checkSessionId(id: string): Promise<void> {
+  const { validateSessionId } = await import('../store/index.js');
+  await asUsage(() => validateSessionId(id), undefined, 'invalid --session: ');
+}

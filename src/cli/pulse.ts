@@ -2,7 +2,7 @@
 // Flags are parsed here; the work is imported lazily and runs on the shared state file.
 import { InvalidArgumentError, type Command } from 'commander';
 import { action, type CommandOutput } from './output.js';
-import { httpStatus, positiveInt } from './parse-flags.js';
+import { asUsage, httpStatus, nonEmpty, positiveInt } from './parse-flags.js';
 import type { PulseService } from '../pulse/index.js';
 
 /** `--enabled [true|false]` (the original's flag could not be turned off). */
@@ -11,6 +11,29 @@ function boolValue(value: string): boolean {
   if (['true', '1', 'yes', 'on'].includes(v)) return true;
   if (['false', '0', 'no', 'off'].includes(v)) return false;
   throw new InvalidArgumentError(`expected true or false, got '${value}'`);
+}
+
+/**
+ * Pulse state with its default jobs written down. Without a state file (or with a default job
+ * missing) a read would invent the job anew each time, due one interval from *now*, so two
+ * looks a second apart showed different next_due_at values. Written once, they stay put.
+ */
+async function settledView(p: PulseService): Promise<void> {
+  if (p.applyDefaults(p.store.read())) await p.mutate(() => undefined);
+}
+
+/** Flag values checked by Pulse's own rules before any state is opened: refused → exit 2. */
+async function checkInput<T>(check: (pulse: typeof import('../pulse/index.js')) => T): Promise<T> {
+  const pulse = await import('../pulse/index.js');
+  return asUsage(() => check(pulse), (err) => err instanceof pulse.PulseError && err.kind === 'invalid');
+}
+
+/** Blank goal ids and descriptions, with Pulse's messages. */
+async function checkGoal(id: string, description?: string): Promise<void> {
+  await checkInput((m) => {
+    if (!id.trim()) throw new m.PulseError('goal id is empty');
+    if (description !== undefined && !description.trim()) throw new m.PulseError('goal description is empty');
+  });
 }
 
 /** Runs `fn` on a Pulse service for this process. PulseError is an AppError: the CLI maps it by code. */
@@ -31,7 +54,15 @@ export function registerPulseCommands(program: Command): void {
   pulse
     .command('status')
     .description('jobs (with recent run history), pending approvals, goals')
-    .action(action(async () => withPulse(async (p) => ({ json: p.status() }))));
+    .action(
+      action(async () =>
+        withPulse(async (p) => {
+          await settledView(p);
+          const json = p.status();
+          return { json, text: async () => (await import('./views.js')).pulseStatusText(json) };
+        }),
+      ),
+    );
 
   pulse
     .command('tick')
@@ -50,34 +81,51 @@ export function registerPulseCommands(program: Command): void {
   pulse
     .command('ooda')
     .description('run one observe/orient/decide/act cycle')
-    .requiredOption('--action <text>', 'the action to decide on (http <METHOD> <url>, notify <text>, skill <name>, tool <name>, or free text)')
+    .requiredOption('--action <text>', 'the action to decide on (http <METHOD> <url>, notify <text>, skill <name>, tool <name>, or free text)', nonEmpty)
     .option('--observations <json>', 'JSON array of {source, key, value, severity}', '[]')
-    .option('--goal <id>', 'goal this cycle works toward')
+    .option('--goal <id>', 'goal this cycle works toward', nonEmpty)
     .action(
-      action(async (opts: { action: string; observations: string; goal?: string }) =>
-        withPulse(async (p) => {
-          const { parseObservations, runOodaCycle } = await import('../pulse/index.js');
-          const observations = parseObservations(opts.observations);
+      action(async (opts: { action: string; observations: string; goal?: string }) => {
+        const observations = await checkInput((m) => m.parseObservations(opts.observations));
+        return withPulse(async (p) => {
+          const { runOodaCycle } = await import('../pulse/index.js');
           return { json: await runOodaCycle(p, { action: opts.action, observations, goal: opts.goal }) };
-        }),
-      ),
+        });
+      }),
     );
 
   pulse
     .command('approve')
     .description('approve a pending action and perform it')
-    .requiredOption('--token <token>', 'approval token')
+    .requiredOption('--token <token>', 'approval token', nonEmpty)
     .action(action(async (opts: { token: string }) => withPulse(async (p) => ({ json: await p.approve(opts.token) }))));
 
   pulse
     .command('reject')
     .description('reject a pending action')
-    .requiredOption('--token <token>', 'approval token')
+    .requiredOption('--token <token>', 'approval token', nonEmpty)
     .option('--reason <text>', 'why', 'rejected by operator')
     .action(action(async (opts: { token: string; reason: string }) => withPulse(async (p) => ({ json: await p.reject(opts.token, opts.reason) }))));
 
   const job = pulse.command('job').description('scheduled jobs');
-  job.command('list').description('list jobs').action(action(async () => withPulse(async (p) => ({ json: { jobs: p.view().jobs } }))));
+  job
+    .command('list')
+    .description('list jobs')
+    .action(
+      action(async () =>
+        withPulse(async (p) => {
+          await settledView(p);
+          const json = { jobs: p.view().jobs };
+          return {
+            json,
+            text: async () => {
+              const [{ jobsRows }, { renderReadable }, { painter }] = await Promise.all([import('./views.js'), import('./readable.js'), import('./style.js')]);
+              return renderReadable({ jobs: jobsRows(json.jobs) }, painter(process.stdout));
+            },
+          };
+        }),
+      ),
+    );
 
   job
     .command('add-http-healthcheck')
@@ -90,16 +138,18 @@ export function registerPulseCommands(program: Command): void {
     .option('--enabled [bool]', 'start enabled (true/false)', boolValue, true)
     .option('--disabled', 'add the job disabled')
     .action(
-      action(async (opts: { id: string; intervalSecs: number; url: string; expectedStatus: number; timeoutSecs: number; enabled: boolean; disabled?: boolean }) =>
-        withPulse(async (p) => {
+      action(async (opts: { id: string; intervalSecs: number; url: string; expectedStatus: number; timeoutSecs: number; enabled: boolean; disabled?: boolean }) => {
+        // Syntax only here (private hosts allowed): the host policy is Pulse's, a failure (exit 1).
+        await checkInput((m) => [m.validateJobId(opts.id), m.validateHealthcheckUrl(opts.url, true)]);
+        return withPulse(async (p) => {
           const enabled = opts.disabled ? false : opts.enabled;
           const j = await p.addHttpHealthcheck({ id: opts.id, intervalSecs: opts.intervalSecs, url: opts.url, expectedStatus: opts.expectedStatus, timeoutSecs: opts.timeoutSecs, enabled });
           const hc = 'http_health_check' in (j.action as object) ? (j.action as { http_health_check: { url: string; timeout_secs: number } }).http_health_check : undefined;
           return {
             json: { status: 'ok', job_id: j.id, action: 'http_healthcheck', interval_secs: opts.intervalSecs, url: hc?.url ?? opts.url.trim(), expected_status: opts.expectedStatus, timeout_secs: hc?.timeout_secs ?? opts.timeoutSecs, enabled: j.enabled },
           };
-        }),
-      ),
+        });
+      }),
     );
 
   for (const [name, verb] of [
@@ -112,12 +162,13 @@ export function registerPulseCommands(program: Command): void {
       .description(`${name} a job`)
       .requiredOption('--id <id>', 'job id')
       .action(
-        action(async (opts: { id: string }) =>
-          withPulse(async (p) => {
+        action(async (opts: { id: string }) => {
+          await checkInput((m) => m.validateJobId(opts.id));
+          return withPulse(async (p) => {
             const j = name === 'remove' ? await p.removeJob(opts.id) : await p.setJobEnabled(opts.id, name === 'enable');
             return { json: { status: 'ok', action: verb, job: j } };
-          }),
-        ),
+          });
+        }),
       );
   }
 
@@ -127,11 +178,21 @@ export function registerPulseCommands(program: Command): void {
     .description('add (or replace) a goal')
     .requiredOption('--id <id>', 'goal id')
     .requiredOption('--description <text>', 'what achieving it means')
-    .action(action(async (opts: { id: string; description: string }) => withPulse(async (p) => ({ json: { status: 'ok', goal_id: await p.addGoal(opts.id, opts.description) } }))));
+    .action(
+      action(async (opts: { id: string; description: string }) => {
+        await checkGoal(opts.id, opts.description);
+        return withPulse(async (p) => ({ json: { status: 'ok', goal_id: await p.addGoal(opts.id, opts.description) } }));
+      }),
+    );
   goal.command('list').description('list goals').action(action(async () => withPulse(async (p) => ({ json: { goals: p.view().goals } }))));
   goal
     .command('achieve')
     .description('mark a goal achieved by hand')
     .requiredOption('--id <id>', 'goal id')
-    .action(action(async (opts: { id: string }) => withPulse(async (p) => ({ json: { status: 'ok', goal: await p.achieveGoal(opts.id) } }))));
+    .action(
+      action(async (opts: { id: string }) => {
+        await checkGoal(opts.id);
+        return withPulse(async (p) => ({ json: { status: 'ok', goal: await p.achieveGoal(opts.id) } }));
+      }),
+    );
 }

@@ -1,7 +1,9 @@
 // CLI: `serve`, the long-running worker (enabled channels, Pulse, Codex drainer, ops endpoint).
-// SIGINT/SIGTERM drain and exit 0; the work is imported lazily.
+// SIGINT/SIGTERM drain and exit 0; the work is imported lazily. After a self-update activation
+// serve drains and exits 75 so its supervisor restarts it on the new slot (docs/evolution.md).
 import type { Command } from 'commander';
 import { action } from './output.js';
+import { startServeHandover } from './evolution-serve.js';
 
 export function registerServeCommand(program: Command): void {
   program
@@ -10,7 +12,17 @@ export function registerServeCommand(program: Command): void {
     .action(
       action(async () => {
         const { runServe } = await import('../app/serve.js');
-        const exitCode = await runServe();
+        const handover = await startServeHandover();
+        let exitCode: number;
+        try {
+          exitCode = await runServe(handover ? { signal: handover.signal } : {});
+        } catch (err) {
+          handover?.failed(err);
+          throw err;
+        } finally {
+          handover?.close();
+        }
+        if (handover?.restart) exitCode = handover.restartCode;
         // Everything was stopped; if a library still holds a handle, do not hang as PID 1.
         setTimeout(() => process.exit(process.exitCode ?? exitCode), 3000).unref();
         return { exitCode };

@@ -1,6 +1,7 @@
 // CLI group: skills list|dry-run|run (issue 4). Work is imported lazily inside each action.
 import type { Command } from 'commander';
 import { action } from './output.js';
+import { asUsage, checkSessionId } from './parse-flags.js';
 
 export function registerSkillCommands(program: Command): void {
   const skills = program.command('skills').description('sandboxed JavaScript skills in the workspace');
@@ -10,7 +11,8 @@ export function registerSkillCommands(program: Command): void {
     .action(
       action(async () => {
         const m = await manager();
-        return { json: { skills: m.list(), skills_dir: m.dir } };
+        const json = { skills: m.list(), skills_dir: m.dir };
+        return { json, text: async () => (await import('./views.js')).skillsText(json) };
       }),
     );
   skills
@@ -19,6 +21,7 @@ export function registerSkillCommands(program: Command): void {
     .requiredOption('--name <skill>', 'skill name')
     .action(
       action(async (opts: { name: string }) => {
+        await checkSkillName(opts.name);
         const m = await manager();
         await m.dryRun(opts.name);
         return { json: { skill: opts.name.trim(), status: 'ok' } };
@@ -32,6 +35,8 @@ export function registerSkillCommands(program: Command): void {
     .option('--args <text>', 'arguments passed to main(args)', '')
     .action(
       action(async (opts: { session: string; name: string; args: string }) => {
+        await checkSessionId(opts.session);
+        await checkSkillName(opts.name);
         const [{ createApp }, { TurnError }] = await Promise.all([import('../app/index.js'), import('../kernel/index.js')]);
         const app = await createApp();
         try {
@@ -45,6 +50,12 @@ export function registerSkillCommands(program: Command): void {
         }
       }),
     );
+}
+
+/** A malformed --name is a usage error (exit 2) with the original's message. */
+async function checkSkillName(name: string): Promise<void> {
+  const { normalizeSkillName } = await import('../skills/index.js');
+  await asUsage(() => normalizeSkillName(name));
 }
 
 async function manager() {

@@ -1,6 +1,14 @@
-// Codex CLI settings: binary and flags, account pool, rate windows, queue, health checks.
+// Codex CLI settings: binary and flags, account pool, rate windows, queue, health checks, and
+// the login bootstrap of the accounts' own homes (the original container entrypoint's variables).
+import { homedir } from 'node:os';
 import { resolve } from 'node:path';
+import { registerSecrets } from '../kernel/index.js';
 import type { EnvReader } from './env-reader.js';
+
+/** What `codex exec` gets when RUSTY_PINCH_CODEX_CLI_ARGS is unset: JSONL events, read-only sandbox (`-C <scratch>` is added per run). */
+export const DEFAULT_CODEX_CLI_ARGS = ['exec', '--json', '--skip-git-repo-check', '-s', 'read-only'];
+
+export type CodexAutoLoginMode = 'chatgpt' | 'api-key' | 'off';
 
 export interface CodexAccountConfig {
   id: string;
@@ -13,6 +21,8 @@ export interface CodexSettings {
   enabled: boolean;
   cliBin: string;
   cliArgs: string[];
+  /** True when the operator set RUSTY_PINCH_CODEX_CLI_ARGS: their argv is used as given (no `-C` scratch dir added). */
+  cliArgsCustom: boolean;
   promptFlag: string;
   modelFlag: string;
   /** `stdin` (default): the prompt goes on stdin; `arg`: on argv, as the original (visible in /proc). */
@@ -28,6 +38,34 @@ export interface CodexSettings {
   accounts: CodexAccountConfig[];
   /** Root of the per-account CODEX_HOME directories. Default `${WORKSPACE}/codex-homes`. */
   homeRoot: string;
+  /** True when RUSTY_PINCH_CODEX_ACCOUNTS names accounts; else the one `default` account uses the operator's own home. */
+  accountsConfigured: boolean;
+  /** The operator's Codex home (CODEX_HOME, else ~/.codex): where `codex login` put their credentials. */
+  operatorHome: string;
+  autoLogin: boolean;
+  autoLoginMode: CodexAutoLoginMode;
+  /** Variable holding the key for `api-key` auto-login when the account names none (default RUSTY_PINCH_OPENAI_API_KEY). */
+  autoLoginApiKeyEnv: string;
+  chatgptAuthFile: string | undefined;
+  chatgptAuthJsonB64: string | undefined;
+  chatgptDeviceAuth: boolean;
+  loginTimeoutSecs: number;
+}
+
+/** True when this process has Codex work to do: the provider is codex, or accounts are configured. */
+export function codexInUse(provider: string, codex: CodexSettings): boolean {
+  return codex.enabled && (provider === 'codex' || codex.accountsConfigured);
+}
+
+function autoLoginMode(r: EnvReader): CodexAutoLoginMode {
+  const raw = r.str('RUSTY_PINCH_CODEX_AUTO_LOGIN_MODE');
+  if (raw === undefined) return 'chatgpt';
+  const v = raw.toLowerCase();
+  if (v === 'chatgpt') return 'chatgpt';
+  if (v === 'api-key' || v === 'api_key' || v === 'apikey') return 'api-key';
+  if (v === 'off' || v === 'none' || v === 'disabled') return 'off';
+  r.issue('RUSTY_PINCH_CODEX_AUTO_LOGIN_MODE', raw, 'expected chatgpt, api-key or off', 'chatgpt');
+  return 'chatgpt';
 }
 
 /** Parses `id|api_key_env|max_requests|model;…` exactly as the original (reference §2.5). */
@@ -75,10 +113,21 @@ export function loadCodexSettings(r: EnvReader, provider: string, model: string,
   const maxRequests = r.int('RUSTY_PINCH_CODEX_ACCOUNT_MAX_REQUESTS', 200, { min: 1 });
   const hcArgs = r.args('RUSTY_PINCH_CODEX_HEALTHCHECK_ARGS', ['--version']);
   const homeRoot = r.str('RUSTY_PINCH_CODEX_HOME_ROOT');
+  const cliArgsRaw = r.raw('RUSTY_PINCH_CODEX_CLI_ARGS');
+  const accounts = checkAccounts(r, parseCodexAccounts(r.raw('RUSTY_PINCH_CODEX_ACCOUNTS'), {
+    maxRequests,
+    apiKeyEnv: r.str('RUSTY_PINCH_CODEX_ACCOUNT_API_KEY_ENV'),
+    model: r.str('RUSTY_PINCH_CODEX_ACCOUNT_MODEL'),
+  }), maxRequests);
+  const autoLoginApiKeyEnv = r.str('RUSTY_PINCH_CODEX_AUTO_LOGIN_API_KEY_ENV') ?? 'RUSTY_PINCH_OPENAI_API_KEY';
+  // Account keys live in variables of any name (MY_KEY): redact their values everywhere.
+  registerSecrets([...accounts.map((a) => (a.apiKeyEnv ? r.str(a.apiKeyEnv) : undefined)), r.str(autoLoginApiKeyEnv), r.str('RUSTY_PINCH_CODEX_CHATGPT_AUTH_JSON_B64')]);
+  const operatorHome = r.str('CODEX_HOME') ?? resolve(r.str('HOME') ?? homedir(), '.codex');
   return {
     enabled: r.bool('RUSTY_PINCH_CODEX_ENABLED', true),
     cliBin: r.strKeepEmpty('RUSTY_PINCH_CODEX_CLI_BIN', 'codex'),
-    cliArgs: r.args('RUSTY_PINCH_CODEX_CLI_ARGS', ['exec', '--skip-git-repo-check']),
+    cliArgs: r.args('RUSTY_PINCH_CODEX_CLI_ARGS', DEFAULT_CODEX_CLI_ARGS),
+    cliArgsCustom: cliArgsRaw !== undefined,
     promptFlag: r.strKeepEmpty('RUSTY_PINCH_CODEX_PROMPT_FLAG', ''),
     modelFlag: r.strKeepEmpty('RUSTY_PINCH_CODEX_MODEL_FLAG', '--model'),
     promptMode: r.oneOf('RUSTY_PINCH_CODEX_PROMPT_MODE', ['stdin', 'arg'] as const, 'stdin'),
@@ -89,11 +138,16 @@ export function loadCodexSettings(r: EnvReader, provider: string, model: string,
     rateWindowSecs: r.int('RUSTY_PINCH_CODEX_RATE_WINDOW_SECS', 3600, { min: 1 }),
     healthcheckIntervalSecs: r.int('RUSTY_PINCH_CODEX_HEALTHCHECK_INTERVAL_SECS', 300, { min: 1 }),
     healthcheckArgs: hcArgs.length ? hcArgs : ['--version'],
-    accounts: checkAccounts(r, parseCodexAccounts(r.raw('RUSTY_PINCH_CODEX_ACCOUNTS'), {
-      maxRequests,
-      apiKeyEnv: r.str('RUSTY_PINCH_CODEX_ACCOUNT_API_KEY_ENV'),
-      model: r.str('RUSTY_PINCH_CODEX_ACCOUNT_MODEL'),
-    }), maxRequests),
+    accounts,
     homeRoot: homeRoot ? resolve(cwd, homeRoot) : resolve(workspace, 'codex-homes'),
+    accountsConfigured: (r.raw('RUSTY_PINCH_CODEX_ACCOUNTS') ?? '').split(';').some((e) => ACCOUNT_ID_PATTERN.test(e.trim().split('|')[0]?.trim() ?? '')),
+    operatorHome: resolve(cwd, operatorHome),
+    autoLogin: r.bool('RUSTY_PINCH_CODEX_AUTO_LOGIN', true),
+    autoLoginMode: autoLoginMode(r),
+    autoLoginApiKeyEnv,
+    chatgptAuthFile: r.str('RUSTY_PINCH_CODEX_CHATGPT_AUTH_FILE'),
+    chatgptAuthJsonB64: r.str('RUSTY_PINCH_CODEX_CHATGPT_AUTH_JSON_B64'),
+    chatgptDeviceAuth: r.bool('RUSTY_PINCH_CODEX_CHATGPT_DEVICE_AUTH', true),
+    loginTimeoutSecs: r.int('RUSTY_PINCH_CODEX_LOGIN_TIMEOUT_SECS', 300, { min: 1, max: 86_400 }),
   };
 }

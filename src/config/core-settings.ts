@@ -1,6 +1,7 @@
 // Core settings: provider, model, keys and bases, directories, request policy, bus.
 import { resolve } from 'node:path';
 import type { EnvReader } from './env-reader.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../kernel/index.js';
 
 export const PROVIDERS = ['codex', 'openrouter', 'openai', 'groq', 'vllm', 'compatible', 'local', 'offline', 'anthropic'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
@@ -34,6 +35,12 @@ export interface CoreSettings {
   maxConcurrentTurns: number;
   /** fsync each session append (durable across power loss). Default true. */
   sessionFsync: boolean;
+  /** Largest inbound message in UTF-8 bytes (0 = no limit). Default 32 KiB. */
+  maxMessageBytes: number;
+  /** Most bytes of earlier messages sent with a request (0 = no limit). Default 64 KiB. */
+  historyMaxBytes: number;
+  /** Lowest stderr event level written (the CLI applies it; `--quiet` means `error`). */
+  logLevel: 'off' | 'error' | 'warn' | 'info' | 'debug';
 }
 
 const KEY_ORDER: Record<string, string[]> = {
@@ -113,5 +120,8 @@ export function loadCoreSettings(r: EnvReader, cwd: string): CoreSettings {
     busOverflow: r.oneOf('RUSTY_PINCH_BUS_OVERFLOW', ['drop_oldest', 'drop_newest', 'block'] as const, 'drop_oldest'),
     maxConcurrentTurns: r.int('RUSTY_PINCH_MAX_CONCURRENT_TURNS', 32, { min: 1, max: 256 }),
     sessionFsync: r.bool('RUSTY_PINCH_SESSION_FSYNC', true),
+    maxMessageBytes: r.int('RUSTY_PINCH_MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES, { min: 0, max: 64 * 1024 * 1024 }),
+    historyMaxBytes: r.int('RUSTY_PINCH_HISTORY_MAX_BYTES', 64 * 1024, { min: 0, max: 256 * 1024 * 1024 }),
+    logLevel: r.oneOf('RUSTY_PINCH_LOG_LEVEL', ['off', 'error', 'warn', 'info', 'debug'] as const, 'info'),
   };
 }

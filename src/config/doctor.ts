@@ -1,9 +1,10 @@
 // `doctor`: what is configured, and what is wrong with it. Levels: warning (works, but look)
 // and error (something will fail). Exit 0 on ok/warning, 1 on error, so health checks can use it.
 import { HTTP_PROVIDERS, PROVIDERS, keyVariables } from './core-settings.js';
-import { checkWritableDir, findExecutable, runProbe } from './probe.js';
+import { checkWritableDir } from './probe.js';
+import { doctorCodex } from './doctor-codex.js';
 import type { Settings } from './settings.js';
-import { VERSION } from '../kernel/index.js';
+import { VERSION, redactSecrets } from '../kernel/index.js';
 import { otlpPackagesMissing } from './otlp-settings.js';
 
 export interface DoctorCheck {
@@ -18,8 +19,7 @@ export interface DoctorReport {
   checks: DoctorCheck[];
 }
 
-export const CODEX_INSTALL_HINT =
-  'Install the Codex CLI (npm install -g @openai/codex) and log in (codex login), or choose another provider: RUSTY_PINCH_PROVIDER=local (offline), openai, openrouter, groq or compatible.';
+export { CODEX_INSTALL_HINT } from './doctor-codex.js';
 
 export async function runDoctor(s: Settings, options: { codexProbeTimeoutMs?: number } = {}): Promise<DoctorReport> {
   const checks: DoctorCheck[] = [];
@@ -33,33 +33,29 @@ export async function runDoctor(s: Settings, options: { codexProbeTimeoutMs?: nu
   if (HTTP_PROVIDERS.includes(s.provider)) {
     if (!s.apiKey) error(`Provider '${s.provider}' requires API key but none was found`, `Set one of: ${keyVariables(s.provider).join(', ')}.`);
     if (!s.apiBase) error(`Provider '${s.provider}' requires API base but none was found`, 'Set RUSTY_PINCH_API_BASE (e.g. http://127.0.0.1:8000/v1).');
+    else if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(s.apiBase)) error(`${s.apiBaseFrom ?? 'the API base'} carries credentials (user:password@), which requests cannot use`, 'Remove them from the URL and put the key in RUSTY_PINCH_API_KEY.');
   }
   if (s.requestTimeoutSecs === 0) warn('RUSTY_PINCH_REQUEST_TIMEOUT_SECS should be > 0');
   if (s.retryMaxBackoffMs < s.retryBackoffMs) warn('RUSTY_PINCH_RETRY_MAX_BACKOFF_MS should be >= RUSTY_PINCH_RETRY_BACKOFF_MS');
 
+  if (s.ops.error) error(s.ops.error, 'serve will not start until it is fixed.');
   const tg = s.channels.telegram;
   if (tg.enabled && !tg.token) error('Telegram channel enabled but RUSTY_PINCH_CHANNELS_TELEGRAM_TOKEN is missing');
   const wa = s.channels.whatsapp;
   if (wa.enabled && !wa.bridgeUrl) error('WhatsApp channel enabled but RUSTY_PINCH_CHANNELS_WHATSAPP_BRIDGE_URL is missing');
   if (wa.enabled && wa.bridgeUrl && !/^wss?:\/\//i.test(wa.bridgeUrl)) error(`RUSTY_PINCH_CHANNELS_WHATSAPP_BRIDGE_URL must start with ws:// or wss:// (got '${wa.bridgeUrl.slice(0, 60)}')`);
+  const usernames = tg.allowFrom.filter((e) => e.trim().startsWith('@'));
+  if (tg.enabled && usernames.length) warn(`RUSTY_PINCH_CHANNELS_TELEGRAM_ALLOW_FROM names usernames (${usernames.slice(0, 3).join(', ')}): Telegram releases usernames and anyone may claim one later`, 'List numeric user ids instead (the bot logs them in channel_access events).');
   if (tg.enabled && tg.dmPolicy === 'open') warn('Telegram DM policy is open: anyone who finds the bot can use it');
   if (wa.enabled && wa.dmPolicy === 'open') warn('WhatsApp DM policy is open: anyone can use the assistant');
 
   let codexCli = 'not checked';
-  if (s.provider === 'codex') {
-    if (!s.codex.enabled) error('RUSTY_PINCH_PROVIDER=codex but RUSTY_PINCH_CODEX_ENABLED=false');
-    if (!s.codex.cliBin) error('Codex enabled but RUSTY_PINCH_CODEX_CLI_BIN is empty', CODEX_INSTALL_HINT);
-    else {
-      const path = findExecutable(s.codex.cliBin, s.env.PATH ?? process.env.PATH);
-      if (!path) {
-        codexCli = 'missing';
-        error(`Codex CLI '${s.codex.cliBin}' was not found on PATH`, CODEX_INSTALL_HINT);
-      } else {
-        const probe = await runProbe(path, ['--version'], options.codexProbeTimeoutMs ?? 5000, { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' });
-        codexCli = probe.ok ? `ok (${probe.output})` : `failed (${probe.output})`;
-        if (!probe.ok) error(`Codex CLI '${path}' did not answer --version: ${probe.output}`, CODEX_INSTALL_HINT);
-      }
-    }
+  let codexAccounts: Array<[string, string]> = [];
+  if (s.provider === 'codex' || (s.codex.enabled && s.codex.accountsConfigured)) {
+    const c = await doctorCodex(s, options.codexProbeTimeoutMs ?? 5000);
+    codexCli = c.cli;
+    codexAccounts = c.fields;
+    checks.push(...c.checks);
   }
 
   for (const [name, dir] of [['RUSTY_PINCH_DATA_DIR', s.dataDir], ['RUSTY_PINCH_WORKSPACE', s.workspace]] as const) {
@@ -97,6 +93,7 @@ export async function runDoctor(s: Settings, options: { codexProbeTimeoutMs?: nu
     ['codex_enabled', s.codex.enabled],
     ['codex_cli', codexCli],
     ['codex_accounts_count', s.codex.accounts.length],
+    ...codexAccounts,
     ['codex_queue_capacity', s.codex.queueCapacity],
     ['codex_rate_limit_threshold_percent', s.codex.rateLimitThresholdPercent],
     ['pulse_auto_allow_actions_count', s.pulse.autoAllowActions.length],
@@ -109,13 +106,16 @@ export async function runDoctor(s: Settings, options: { codexProbeTimeoutMs?: nu
 /** The human-readable report (the original's `key: value` lines, then status and findings). */
 export function formatDoctor(r: DoctorReport): string {
   const lines = ['Rusty Pinch Doctor', ...r.fields.map(([k, v]) => `${k}: ${v}`), `status: ${r.status}`];
+  // Every value shown is redacted (e.g. a password in an API base URL).
   for (const c of r.checks) {
     lines.push(`- ${c.level === 'error' ? 'error: ' : ''}${c.message}`);
     if (c.hint) lines.push(`  hint: ${c.hint}`);
   }
-  return lines.join('\n');
+  return redactSecrets(lines.join('\n'));
 }
 
 export function doctorJson(r: DoctorReport): Record<string, unknown> {
-  return { status: r.status, ...Object.fromEntries(r.fields), checks: r.checks };
+  const clean = <T>(v: T): T => (typeof v === 'string' ? (redactSecrets(v) as T) : v);
+  const checks = r.checks.map((c) => ({ ...c, message: clean(c.message), ...(c.hint ? { hint: clean(c.hint) } : {}) }));
+  return { status: r.status, ...Object.fromEntries(r.fields.map(([k, v]) => [k, clean(v)])), checks };
 }

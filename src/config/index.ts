@@ -3,7 +3,7 @@ export { loadSettings, settingsFromEnv, type Settings } from './settings.js';
 export { loadEnv, parseEnvText, type EnvMap } from './env-file.js';
 export { EnvReader, type ConfigIssue } from './env-reader.js';
 export { HTTP_PROVIDERS, PROVIDERS, defaultModel, keyVariables, type CoreSettings } from './core-settings.js';
-export { parseCodexAccounts, type CodexSettings, type CodexAccountConfig } from './codex-settings.js';
+export { parseCodexAccounts, codexInUse, DEFAULT_CODEX_CLI_ARGS, type CodexSettings, type CodexAccountConfig, type CodexAutoLoginMode } from './codex-settings.js';
 export type { ChannelSettings, TelegramSettings, WhatsAppSettings, DmPolicy } from './channel-settings.js';
 export type { PulseSettings } from './pulse-settings.js';
 export type { SkillSettings } from './skill-settings.js';

@@ -12,6 +12,8 @@ export interface OpsSettings {
    * `refused` (bound to 127.0.0.1 on the same port instead). serve turns it into a warning event.
    */
   nonLoopback?: { host: string; action: 'allowed' | 'refused' };
+  /** RUSTY_PINCH_OPS_ADDR is not an address: serve refuses to start, doctor reports an error. */
+  error?: string;
 }
 
 /** True for localhost, 127.0.0.0/8 and ::1 (also IPv4-mapped). */
@@ -43,8 +45,8 @@ export function loadOpsSettings(r: EnvReader): OpsSettings {
   if (['off', 'none', 'disabled', 'false'].includes(raw.toLowerCase())) return { addr: undefined };
   const addr = parseOpsAddr(raw);
   if (!addr) {
-    r.issue('RUSTY_PINCH_OPS_ADDR', raw, 'expected host:port (e.g. 127.0.0.1:9464) or off', '127.0.0.1:9464');
-    return { addr: { ...DEFAULT_OPS_ADDR } };
+    // Never silently bind something the operator did not ask for.
+    return { addr: undefined, error: `RUSTY_PINCH_OPS_ADDR=${JSON.stringify(raw.slice(0, 80))} is not an address: expected host:port (e.g. 127.0.0.1:9464), a bare port, or off` };
   }
   if (isLoopbackHost(addr.host)) return { addr };
   if (allowExternal) return { addr, nonLoopback: { host: addr.host, action: 'allowed' } };

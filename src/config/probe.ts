@@ -21,7 +21,7 @@ export function findExecutable(bin: string, pathEnv = process.env.PATH ?? ''): s
 }
 
 /** Runs `file args…` without a shell; resolves with the first output line or a failure reason. */
-export function runProbe(file: string, args: string[], timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<{ ok: boolean; output: string }> {
+export function runProbe(file: string, args: string[], timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<{ ok: boolean; output: string; text: string }> {
   return new Promise((resolveResult) => {
     let out = '';
     let settled = false;
@@ -30,7 +30,7 @@ export function runProbe(file: string, args: string[], timeoutMs: number, env: N
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolveResult({ ok, output: output.trim().split('\n')[0]?.slice(0, 200) ?? '' });
+      resolveResult({ ok, output: output.trim().split('\n')[0]?.slice(0, 200) ?? '', text: out.slice(0, 8192) });
     };
     const timer = setTimeout(() => {
       try {

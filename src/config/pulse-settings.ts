@@ -2,7 +2,8 @@
 import type { EnvReader } from './env-reader.js';
 
 export interface PulseSettings {
-  /** Whole-word action keywords that skip approval; empty by default (nothing risky auto-allowed). */
+  /** What skips approval: structural names (`http:post`, `skill:<name>`, `tool:<name>`), `*`, or
+   *  whole-word keywords for free-text actions; empty by default (nothing risky auto-allowed). */
   autoAllowActions: string[];
   approvalTtlSecs: number;
   /** Where Pulse notifies the operator, e.g. `telegram:<chat id>`. */

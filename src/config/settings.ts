@@ -1,6 +1,6 @@
 // Settings: every section read from one merged environment (.env + process env), with the
 // list of invalid values doctor reports.
-import { registerSecretsFromEnv } from '../kernel/index.js';
+import { registerSecrets, registerSecretsFromEnv } from '../kernel/index.js';
 import { loadEnv, type EnvMap } from './env-file.js';
 import { EnvReader, type ConfigIssue } from './env-reader.js';
 import { loadCoreSettings, type CoreSettings } from './core-settings.js';
@@ -29,6 +29,7 @@ export interface Settings extends CoreSettings {
 export function settingsFromEnv(env: EnvMap, cwd = process.cwd(), envFile?: string): Settings {
   // Every configured secret is redacted by value from here on (logs, errors, state, output).
   registerSecretsFromEnv(env);
+  registerUrlPasswords(env);
   const r = new EnvReader(env);
   const core = loadCoreSettings(r, cwd);
   return {
@@ -44,6 +45,27 @@ export function settingsFromEnv(env: EnvMap, cwd = process.cwd(), envFile?: stri
     issues: r.issues,
     cwd,
   };
+}
+
+/**
+ * Registers the password of every `scheme://user:password@host` in any variable (API bases,
+ * bridge URLs, exporters), raw and percent-decoded, so no message can show it in any form.
+ */
+export function registerUrlPasswords(env: EnvMap): void {
+  const found: string[] = [];
+  for (const value of Object.values(env)) {
+    if (!value || !value.includes('@')) continue;
+    for (const m of value.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:([^\s/@]+)@/gi)) {
+      const raw = m[1] as string;
+      found.push(raw);
+      try {
+        found.push(decodeURIComponent(raw));
+      } catch {
+        // not valid percent-encoding: the raw form is enough
+      }
+    }
+  }
+  registerSecrets(found);
 }
 
 /** Loads the dotenv file (strict when RUSTY_PINCH_ENV_FILE is set) and reads every section. */

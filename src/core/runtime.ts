@@ -4,7 +4,8 @@
 // persisted before the provider is called, exactly one `event=turn` line and one telemetry
 // record per turn. Its parts are private: nothing outside calls the provider or appends to a
 // session directly.
-import { AppError, TurnError, ValidationError, errorChain, KeyedQueue, rfc3339Now } from '../kernel/index.js';
+import { AppError, MessageTooLargeError, TurnError, ValidationError, errorChain, KeyedQueue, oversize, rfc3339Now } from '../kernel/index.js';
+import { boundHistoryBytes } from './history-budget.js';
 import { nextRequestId } from './ids.js';
 import { BusCounter } from './bus-counters.js';
 import { PromptBuilder, renderCapabilities } from './prompt.js';
@@ -51,6 +52,12 @@ interface ProviderCall {
   channel?: string;
   chatId?: string;
   signal?: AbortSignal;
+  /** Platform message id (channels): stored with the user line; replays are matched by it. */
+  messageId?: string;
+  /** The user line of this message, stored by a run that crashed before answering. */
+  resumed?: SessionRecord;
+  /** The session's last records, already read (the replay check): the history window reuses them. */
+  recent?: SessionRecord[];
 }
 
 const NO_TOOLS = new ToolRegistry();
@@ -96,11 +103,43 @@ export class Runtime implements TurnDoor {
     } catch (err) {
       return Promise.resolve(this.fail(requestId, msg.sessionId, 'provider', err, { attempts: null, latency_ms: null, user_chars: codePoints(msg.text) }));
     }
+    // Refused before anything is stored (every door: channels, run, repl).
+    const bytes = oversize(msg.text, this.settings.maxMessageBytes);
+    if (bytes !== undefined) {
+      return Promise.resolve(this.fail(requestId, msg.sessionId, 'provider', new MessageTooLargeError(bytes, this.settings.maxMessageBytes), { attempts: null, latency_ms: null, user_chars: codePoints(msg.text) }));
+    }
     return this.queue.run(msg.sessionId, () => {
+      let id = requestId;
+      let resumed: SessionRecord | undefined;
+      let recent: SessionRecord[] | undefined;
+      if (msg.messageId !== undefined) {
+        // A replay (the channel re-delivered a message after a crash): never store it twice,
+        // never ask the model twice for an answer we have (docs/delivery.md). The records read
+        // here also serve as the history window (one read per turn).
+        try {
+          recent = this.sessions.tail(msg.sessionId, this.recentWindow());
+        } catch {
+          recent = undefined; // unreadable session: the turn below reports it
+        }
+        const found = recent && findMessage(recent, msg.messageId);
+        if (found) {
+          const original = typeof found.user.request_id === 'string' ? found.user.request_id : requestId;
+          const answer = found.after.find((r) => r.role === 'assistant' && r.kind === undefined && r.request_id === original);
+          emitEvent('turn_replay', { request_id: original, session_id: msg.sessionId, message_id: msg.messageId, action: answer ? 'resend_stored_answer' : 'resume_turn' });
+          if (answer) return Promise.resolve<Reply>({ requestId: original, sessionId: msg.sessionId, status: 'ok', text: answer.content, path: found.user.content.startsWith('/tool') ? 'tool' : 'provider' });
+          resumed = found.user;
+          id = original;
+        }
+      }
       const inv = parseToolInvocation(msg.text);
-      if (inv) return this.toolTurn(requestId, msg, inv.name, inv.args);
-      return this.providerTurn(requestId, { sessionId: msg.sessionId, text: msg.text, purpose: `provider_turn:${msg.sessionId}`, history: true, tools: this.tools, channel: msg.channel, chatId: msg.chatId, signal: msg.signal });
+      if (inv) return this.toolTurn(id, msg, inv.name, inv.args);
+      return this.providerTurn(id, { sessionId: msg.sessionId, text: msg.text, purpose: `provider_turn:${msg.sessionId}`, history: true, tools: this.tools, channel: msg.channel, chatId: msg.chatId, signal: msg.signal, messageId: msg.messageId, resumed, recent });
     });
+  }
+
+  /** Records read for the replay check: enough to serve the history window too. */
+  private recentWindow(): number {
+    return Math.max(32, this.settings.historyWindow * 2 + 8);
   }
 
   /** Like handle(), but throws a TurnError on failure (CLI convenience). */
@@ -171,6 +210,7 @@ export class Runtime implements TurnDoor {
   /** Waits for queued turns and writes telemetry. Call before the process exits. */
   async close(): Promise<void> {
     await this.queue.idle();
+    await this.sessions.close().catch((err) => emitEvent('session_error', { message: errorChain(err), session_id: '*' }));
     await this.telemetry.flush().catch((err) => emitEvent('telemetry_error', { message: errorChain(err) }));
   }
 
@@ -234,7 +274,7 @@ export class Runtime implements TurnDoor {
     try {
       const output = await this.tools.execute(name, args, this.toolContext(requestId, msg.sessionId, 'user', msg.signal));
       const response = `[tool:${name}]\n${output}`;
-      await this.sessions.append(msg.sessionId, userRecord(command), assistantRecord(response));
+      await this.sessions.append(msg.sessionId, withMessageId(userRecord(command, requestId), msg.messageId), assistantRecord(response, { request_id: requestId }));
       this.bus.publish();
       this.bus.publish();
       this.recordTurn(requestId, msg.sessionId, { ...base, path: 'tool', status: 'ok', response_chars: codePoints(response), error: null });
@@ -252,11 +292,18 @@ export class Runtime implements TurnDoor {
     let historyTotal: number;
     let userSynced: Promise<void>;
     try {
-      history = call.history ? this.historyWindow(sessionId) : [];
+      history = call.history ? this.historyWindow(sessionId, call.recent) : [];
       historyTotal = this.sessions.count(sessionId);
-      // Persist the user's message first: a failing provider must not lose it. The disk flush
-      // overlaps the provider call and is awaited before the turn ends.
-      userSynced = this.sessions.appendDeferred(sessionId, userRecord(call.text, requestId));
+      if (call.resumed) {
+        // Its user line (and any tool records of the interrupted attempt) is already stored.
+        history = history.filter((r) => r !== call.resumed && r.request_id !== requestId);
+        historyTotal = Math.max(0, historyTotal - 1);
+        userSynced = Promise.resolve();
+      } else {
+        // Persist the user's message first: a failing provider must not lose it. The disk flush
+        // overlaps the provider call and is awaited before the turn ends.
+        userSynced = this.sessions.appendDeferred(sessionId, withMessageId(userRecord(call.text, requestId), call.messageId));
+      }
       userSynced.catch(() => undefined); // awaited below; never an unhandled rejection
     } catch (err) {
       const e = err instanceof ValidationError ? err : new AppError('session', `failed loading session history: ${errorChain(err)}`, { cause: err });
@@ -273,12 +320,12 @@ export class Runtime implements TurnDoor {
         toolContext: this.toolContext(requestId, sessionId, 'assistant', call.signal),
         persist: (records) => this.sessions.append(sessionId, ...records),
       });
-      if (!result.queued) await this.sessions.append(sessionId, assistantRecord(result.content));
+      if (!result.queued) await this.sessions.append(sessionId, assistantRecord(result.content, { request_id: requestId }));
       await userSynced;
       this.bus.publish();
       this.recordTurn(requestId, sessionId, {
         path: 'provider',
-        status: 'ok',
+        status: result.queued ? 'queued' : 'ok',
         tool_name: result.toolNames.length ? result.toolNames.join(',') : null,
         attempts: result.attempts,
         latency_ms: result.queued ? null : result.latencyMs,
@@ -296,17 +343,23 @@ export class Runtime implements TurnDoor {
   }
 
   /**
-   * The last `historyWindow` plain messages. Tool exchange records stay in the log but are not
+   * The last `historyWindow` plain messages, at most `historyMaxBytes` of them. Tool exchange
+   * records stay in the log but are not
    * replayed, so when some are in the way a larger tail is read (rarely needed).
    */
-  private historyWindow(sessionId: string): SessionRecord[] {
+  private historyWindow(sessionId: string, recent?: SessionRecord[]): SessionRecord[] {
     const want = this.settings.historyWindow;
     if (want === 0) return [];
+    if (recent) {
+      const plain = replayableRecords(recent);
+      // The whole session was read, or enough plain messages: no second read.
+      if (recent.length < this.recentWindow() || plain.length >= want) return boundHistoryBytes(plain.slice(-want), this.settings.historyMaxBytes);
+    }
     let read = want;
     for (;;) {
       const raw = this.sessions.tail(sessionId, read);
       const plain = replayableRecords(raw);
-      if (plain.length >= want || raw.length < read || read >= want * 8) return plain.slice(-want);
+      if (plain.length >= want || raw.length < read || read >= want * 8) return boundHistoryBytes(plain.slice(-want), this.settings.historyMaxBytes);
       read *= 2;
     }
   }
@@ -332,4 +385,17 @@ export class Runtime implements TurnDoor {
     const hint = err instanceof AppError ? err.hint : undefined;
     return { requestId, sessionId, status: 'error', text: `request_id=${requestId}: ${message}`, path, error: message, ...(hint ? { hint } : {}) };
   }
+}
+
+/** The user record stored for a platform message id, and the records after it. */
+function findMessage(records: SessionRecord[], messageId: string): { user: SessionRecord; after: SessionRecord[] } | undefined {
+  for (let i = records.length - 1; i >= 0; i--) {
+    const r = records[i]!;
+    if (r.role === 'user' && r.message_id === messageId) return { user: r, after: records.slice(i + 1) };
+  }
+  return undefined;
+}
+
+function withMessageId(record: SessionRecord, messageId: string | undefined): SessionRecord {
+  return messageId === undefined ? record : { ...record, message_id: messageId };
 }

@@ -12,3 +12,4 @@ export { backoffDelay } from './backoff.js';
 export { RecentKeys } from './recent-keys.js';
 export { FRIENDLY_FAILURE, FRIENDLY_LATE_FAILURE } from './friendly.js';
 export { parseTarget, type AgentTask, type ActionTask, type ActionReply, type TurnDoor, type OutboxKind, type OutboxMessage, type OutboxWriter } from './door.js';
+export { DEFAULT_MAX_MESSAGE_BYTES, MessageTooLargeError, oversize, tooLongReply } from './message-size.js';

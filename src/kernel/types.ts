@@ -10,6 +10,11 @@ export interface InboundMessage {
   /** Chat to answer in (channels); deferred answers (queued Codex tasks) are sent here. */
   chatId?: string;
   senderId?: string;
+  /**
+   * Platform message id (channels). A message replayed after a crash is answered from the
+   * session (stored answer) or resumed without storing its user line twice.
+   */
+  messageId?: string;
   /** Aborts the turn (shutdown). */
   signal?: AbortSignal;
 }
@@ -38,7 +43,8 @@ export interface TurnRecord {
   request_id: string;
   session_id: string;
   path: TurnPath;
-  status: TurnStatus;
+  /** `queued`: the provider queued the work (Codex pool); the answer follows as a deferred reply. */
+  status: TurnStatus | 'queued';
   provider: string;
   model: string;
   tool_name: string | null;

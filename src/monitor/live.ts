@@ -88,7 +88,9 @@ export async function runLive(cfg: MonitorConfig, opts: { json: boolean }, io: L
   process.on('exit', onExit);
   stdout.on('error', onOutError);
   try {
-    if (!opts.json) {
+    // Escape codes only for a terminal: piped, each snapshot is plain text after a blank line.
+    const tty = stdout.isTTY === true;
+    if (!opts.json && tty) {
       stdout.write(ENTER_SCREEN);
       screen = true;
     }
@@ -109,7 +111,8 @@ export async function runLive(cfg: MonitorConfig, opts: { json: boolean }, io: L
         const cols = stdout.isTTY && stdout.columns > 0 ? stdout.columns : undefined;
         const width = Math.max(10, Math.min(60, (cols ?? 80) - 30));
         const lines = renderSnapshot(snap, { live: true, sparkWidth: width });
-        stdout.write(HOME + lines.map((l) => clip(l, cols) + CLEAR_LINE).join('\n') + '\n' + CLEAR_BELOW);
+        if (tty) stdout.write(HOME + lines.map((l) => clip(l, cols) + CLEAR_LINE).join('\n') + '\n' + CLEAR_BELOW);
+        else stdout.write(lines.join('\n') + '\n\n');
       }
       await sleep(cfg.intervalMs);
     }

@@ -35,7 +35,7 @@ function evolutionLines(e: Record<string, unknown>): string[] {
   const out = [`evolution: skill=${e.last_skill_name ? String(e.last_skill_name) : '<none>'} (${val(e.last_skill_status)}) apply=${e.last_apply_status ? String(e.last_apply_status) : '<none>'} rollback=${val(e.rollback_performed)} timeout=${val(e.healthcheck_timed_out)}`];
   const status = typeof e.active_slot_integrity_status === 'string' ? e.active_slot_integrity_status : undefined;
   if (status) {
-    out.push(`evolution_active_slot: status=${status} sig_present=${val(e.active_slot_signature_present)} sig_verified=${val(e.active_slot_signature_verified)} require_signed=${val(e.active_slot_require_signed)}`);
+    out.push(`evolution_active_slot: status=${status} sig_present=${val(e.active_slot_signature_present)} sig_verified=${val(e.active_slot_signature_verified)} require_signed=${val(e.active_slot_require_signed)}${e.active_slot ? ` slot=${String(e.active_slot)}` : ''}`);
     const unsignedOk = (status === 'unsigned' || status === 'signature_present_unverified') && e.active_slot_require_signed !== true;
     if (status !== 'valid' && status !== 'missing_marker' && !unsignedOk) out.push(`evolution_alert: active-slot integrity ${e.active_slot_integrity_message ? String(e.active_slot_integrity_message) : 'requires operator review'}`);
   }

@@ -2,6 +2,7 @@
 // actions): policy-checked URL, connection pinned to the checked address (a `lookup` that
 // returns it, so DNS rebinding cannot switch it), no redirects followed, capped request and
 // response bodies, a timeout.
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
@@ -29,6 +30,17 @@ export interface HttpResult {
   body: string;
   /** Present on 3xx answers: redirects are returned to the skill, never followed. */
   location?: string;
+}
+
+/**
+ * The abort controller of one skill run: every http call in flight listens on its signal (and
+ * stops listening when it settles), so a run with more than ten calls at once is normal, not a
+ * leak. Without this Node prints a MaxListenersExceededWarning, a non-JSON stderr line.
+ */
+export function httpAbortController(): AbortController {
+  const c = new AbortController();
+  setMaxListeners(0, c.signal); // bounded by the per-run http budget, not by this count
+  return c;
 }
 
 export class SkillHttpError extends AppError {

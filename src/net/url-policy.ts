@@ -79,14 +79,28 @@ function bareHost(url: URL): string {
   return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
 }
 
-/** Canonical form of an allowlist entry (so `2130706433` or `[::1]` match as the URL would). */
+/** Canonical host of an allowlist entry (so `2130706433` or `[::1]` match as the URL would). */
 export function normalizeAllowEntry(entry: string): string {
+  return parseAllowEntry(entry).host;
+}
+
+/**
+ * An allowlist entry: `host` opens every port of that host, `host:port` (or `[v6]:port`) only
+ * that port. Hosts are canonicalised like URL hosts.
+ */
+export function parseAllowEntry(entry: string): { host: string; port: number | undefined } {
   let e = entry.trim().toLowerCase();
+  let port: number | undefined;
+  const withPort = /^(\[[^\]]*\]|[^:]+):(\d{1,5})$/.exec(e);
+  if (withPort) {
+    e = withPort[1] as string;
+    port = Number(withPort[2]);
+  }
   if (e.startsWith('[') && e.endsWith(']')) e = e.slice(1, -1);
   try {
-    return bareHost(new URL(isIP(e) === 6 ? `http://[${e}]/` : `http://${e}/`)).replace(/\.$/, '');
+    return { host: bareHost(new URL(isIP(e) === 6 ? `http://[${e}]/` : `http://${e}/`)).replace(/\.$/, ''), port };
   } catch {
-    return e.replace(/\.$/, '');
+    return { host: e.replace(/\.$/, ''), port };
   }
 }
 
@@ -95,8 +109,11 @@ export async function checkSkillUrl(raw: string, policy: UrlPolicy): Promise<Che
   const url = parseSkillUrl(raw);
   const hostname = bareHost(url);
   const hostKey = hostname.replace(/\.$/, '');
-  const allowlisted = policy.allowPrivate === true || policy.allow.some((a) => normalizeAllowEntry(a) === hostKey);
   const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+  const allowlisted = policy.allowPrivate === true || policy.allow.some((a) => {
+    const entry = parseAllowEntry(a);
+    return entry.host === hostKey && (entry.port === undefined || entry.port === port);
+  });
   const blocked = (why: string) => new UrlPolicyError(`url host '${hostname}' is blocked by sandbox policy (${why})`);
 
   let addresses: ResolvedAddress[];

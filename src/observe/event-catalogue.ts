@@ -16,8 +16,12 @@ export interface EventCatalogue {
   warning: Msg & { [context: string]: unknown };
   telemetry_error: Msg;
   deferred_reply: { request_id: string; session_id: string; channel: string | null; response_chars: number };
+  /** The first command that created the data dir and/or workspace (CLI, piped stderr; a terminal gets a sentence). */
+  first_run: Msg & { data_dir?: string; workspace?: string };
   provider_retry: { request_id: string; provider: string; attempt: number; total: number; delay_ms: number; retry_after: boolean; error: string };
   session_corrupt_line: { path: string; preview: string };
+  /** A channel message seen again after a crash (docs/delivery.md): resumed, or its stored answer re-sent. */
+  turn_replay: { request_id: string; session_id: string; message_id: string; action: 'resend_stored_answer' | 'resume_turn' };
 
   // Channels (adapters and the shared runner).
   channel_start: ChannelField & { allow_from_count: number; dm_policy: string; max_messages: number | null; poll_interval_ms?: number; poll_timeout_secs?: number; bridge_url?: string | null; reconnect_ms?: number };
@@ -25,10 +29,16 @@ export interface EventCatalogue {
   channel_signal: { signal: string; action: string };
   channel_access: ChannelField & { chat_id: string; sender: string; decision: 'allow' | 'pairing' | 'refuse'; notified?: boolean | undefined; via?: string; reason?: string; status?: string };
   channel_access_error: ChannelField & Err & { chat_id: string; sender: string };
+  /** The pairing table of a channel is full; new strangers are turned away (operator told once per hour). */
+  pairing_full: ChannelField & { operator_notified: boolean };
+  /** A message over RUSTY_PINCH_MAX_MESSAGE_BYTES: answered with a clear reply, never stored. */
+  channel_message_too_large: ChannelField & { chat_id: string; sender: string; bytes: number; limit: number };
   /** A message seen before (runner: chat + message id; Telegram: update id; WhatsApp: message id). Unknown fields are null. */
   channel_duplicate: ChannelField & { chat_id: string | null; message_id: string | null; update_id: number | null };
   channel_turn_error: ChannelField & { chat_id: string; session_id: string };
   channel_send_error: ChannelField & Err & { chat_id?: string };
+  /** A send retried: never reached Telegram (`not_sent`), fate unknown (`unknown`, at-least-once), or refused for now (`rejected`: 5xx, 429). */
+  channel_send_retry: ChannelField & Err & { chat_id: string; attempt: number; fate: 'not_sent' | 'unknown' | 'rejected' };
   channel_send_queued: ChannelField & { chat_id: string; queue_depth: number };
   channel_format_fallback: ChannelField & Err & { chat_id: string };
   channel_message_dropped: ChannelField & { chat_id: string; reason: string };
@@ -57,7 +67,24 @@ export interface EventCatalogue {
   ops_listening: { addr: string; endpoints: string[] };
 
   // Codex pool (Brain).
-  codex_task: { task_id: number; account_id: string; kind: 'direct' | 'queued'; status: string; latency_ms: number | null; rate_limited: boolean; error: string | null };
+  codex_task: {
+    task_id: number;
+    account_id: string;
+    kind: 'direct' | 'queued';
+    status: string;
+    latency_ms: number | null;
+    rate_limited: boolean;
+    /** The classifier's kind of a failure (auth, quota, rate_limit, network, timeout, …). */
+    error_kind: string | null;
+    error: string | null;
+    usage: { input_tokens: number; cached_input_tokens: number; output_tokens: number; reasoning_output_tokens: number } | null;
+  };
+  /** A direct run failed with auth/quota/rate limit and moved on (to_account null: queued). */
+  codex_failover: { task_id: number; from_account: string; to_account: string | null; reason: string | null };
+  /** An account was logged in by the bootstrap or by `codex login` (never the key). */
+  codex_login: { account_id: string; method: 'api_key' | 'chatgpt_seed' | 'device_auth'; source?: string; ok?: boolean };
+  /** A ChatGPT device login waits for the operator: open `url`, enter `code`. */
+  codex_device_auth: { account_id: string; url: string; code: string };
   codex_task_queued: { task_id: number; queue_depth: number; reason: string };
   codex_task_recovered: { task_id: number; owner_pid: number; requeued: boolean };
   codex_task_done: { task_id: number; status: string; session_id: string | null; channel: string | null };
@@ -77,6 +104,8 @@ export interface EventCatalogue {
   skill_run: { skill: string; status: string; latency_ms: number; output_chars?: number; error?: string };
   skill_log: Msg & { level: string; timestamp: string; skill: string };
   skill_engine_discarded: { reason: string };
+  /** What the QuickJS (emscripten) module printed itself, e.g. `Aborted(Assertion failed: …)`. */
+  skill_engine_output: { stream: 'stdout' | 'stderr'; message: string };
   skills_assets_synced: { copied: number; skipped: string[]; assets_dir: string; skills_dir: string };
   skills_assets_sync_error: Msg & { assets_dir: string; skills_dir: string };
 
@@ -97,6 +126,13 @@ export interface EventCatalogue {
   /** One step of a skill generation (start, generate, validate, approval, promote, finish). */
   evolution_skill: { skill: string; step: string; attempt: number | null; status: string; error?: string };
   observability_shutdown: { status: string; recorded: number; dropped: number; export_failures: number };
+  /** Self-update (docs/evolution.md). */
+  evolution_checkpoint: { status: string };
+  evolution_lock_recovered: { lock: string; age_secs: number | null; stale_after_secs: number | null; holder_alive: boolean | null };
+  evolution_lock_release_error: Msg;
+  evolution_failure_circuit_error: Msg;
+  evolution_serve_handover: { running_slot: string; reason: string; exit_code: number };
+  evolution_serve_confirmed: { slot: string; version: string };
 }
 
 export type EventName = keyof EventCatalogue;

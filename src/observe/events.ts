@@ -2,6 +2,7 @@
 // command results, so nothing here ever writes to it.
 import { writeSync } from 'node:fs';
 import { redactSecrets } from '../kernel/index.js';
+import { eventEnabled } from './log-level.js';
 import type { EventCatalogue, EventName } from './event-catalogue.js';
 
 export type EventFields = Record<string, unknown>;
@@ -25,6 +26,7 @@ export function setEventSink(next: EventSink): EventSink {
 
 /** Writes `{"event":name, ...fields}` as one line to stderr, with secrets redacted. Names and shapes: event-catalogue.ts. */
 export function emitEvent<N extends EventName>(event: N, fields: EventCatalogue[N]): void {
+  if (!eventEnabled(event, fields as EventFields)) return; // below RUSTY_PINCH_LOG_LEVEL
   sink(redactSecrets(JSON.stringify({ event, ...fields })) + '\n');
 }
 

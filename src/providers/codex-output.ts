@@ -74,3 +74,28 @@ export function stripControl(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
 }
+
+/** Token usage of a `--json` run (its `turn.completed` event), if it reported any. */
+export interface CodexUsage {
+  input_tokens: number;
+  cached_input_tokens: number;
+  output_tokens: number;
+  reasoning_output_tokens: number;
+}
+
+export function codexUsage(stdout: string): CodexUsage | undefined {
+  let usage: CodexUsage | undefined;
+  for (const e of jsonlEvents(stdout) ?? []) {
+    if (e.type !== 'turn.completed' || !isObject(e.usage)) continue;
+    const u = e.usage;
+    const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : 0);
+    usage = { input_tokens: n(u.input_tokens), cached_input_tokens: n(u.cached_input_tokens), output_tokens: n(u.output_tokens), reasoning_output_tokens: n(u.reasoning_output_tokens) };
+  }
+  return usage;
+}
+
+/** The `thread.started` id of a `--json` run (names its rollout file). */
+export function codexThreadId(stdout: string): string | undefined {
+  for (const e of jsonlEvents(stdout) ?? []) if (e.type === 'thread.started' && typeof e.thread_id === 'string') return e.thread_id;
+  return undefined;
+}

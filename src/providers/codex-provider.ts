@@ -1,5 +1,7 @@
 // Codex provider: the conversation rendered into one prompt, run through a CodexExecutor
 // (a single direct CLI run by default; the Brain's account pool and queue plug in here).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { AppError, errorChain } from '../kernel/index.js';
 import { CODEX_INSTALL_HINT, type Settings } from '../config/index.js';
 import { buildCodexExecArgv, codexChildEnv, codexRunOutput, runCodexProcess } from './codex-runner.js';
@@ -79,10 +81,12 @@ export class DirectCodexExecutor implements CodexExecutor {
       const value = s.env[account.apiKeyEnv]?.trim();
       if (!value) throw new AppError('codex', `required env '${account.apiKeyEnv}' is missing for codex account`, { hint: `Set ${account.apiKeyEnv}, or remove it from RUSTY_PINCH_CODEX_ACCOUNTS.` });
       extra[account.apiKeyEnv] = value;
+      extra.CODEX_API_KEY = value; // what `codex exec` reads before auth.json
     }
-    const home = s.env.CODEX_HOME?.trim();
-    if (home) extra.CODEX_HOME = home;
-    const { args, stdin } = buildCodexExecArgv(codex, account?.model ?? codex.model, task.prompt);
+    extra.CODEX_HOME = codex.operatorHome;
+    const scratchDir = join(s.workspace, 'codex', 'scratch');
+    mkdirSync(scratchDir, { recursive: true, mode: 0o700 });
+    const { args, stdin } = buildCodexExecArgv(codex, account?.model ?? codex.model, task.prompt, { scratchDir });
     const timeoutMs = codex.timeoutSecs * 1000;
     const res = await runCodexProcess({ bin: codex.cliBin, args, stdin, env: codexChildEnv(s.env, extra), timeoutMs, signal: task.signal, cwd: s.cwd });
     const output = codexRunOutput(res, timeoutMs, task.signal?.aborted ?? false);

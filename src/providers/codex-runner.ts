@@ -4,7 +4,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { AppError } from '../kernel/index.js';
 import { CODEX_INSTALL_HINT, type CodexSettings } from '../config/index.js';
-import { jsonFailure, parseCodexOutput, stripControl } from './codex-output.js';
+import { parseCodexOutput } from './codex-output.js';
+import { classifyCodexRun } from './codex-failure.js';
 
 export { parseCodexOutput, stripControl } from './codex-output.js';
 
@@ -179,10 +180,13 @@ function spawnError(bin: string, err: unknown): AppError {
  * argument (`[<prompt_flag>] <prompt>`, as the original), which exposes it in /proc.
  * An empty model flag passes the model as a bare positional, as the original did.
  */
-export function buildCodexExecArgv(codex: CodexSettings, model: string | undefined, prompt: string): { args: string[]; stdin: string | undefined } {
+export function buildCodexExecArgv(codex: CodexSettings, model: string | undefined, prompt: string, opts: { scratchDir?: string; plain?: boolean } = {}): { args: string[]; stdin: string | undefined } {
   const text = prompt.trim();
   if (!text) throw new AppError('codex', 'codex prompt is empty');
-  const args = [...codex.cliArgs];
+  // An older CLI without `--json` gets the same argv minus the flag (plain text out).
+  const args = codex.cliArgs.filter((a) => !(opts.plain && a === '--json'));
+  // Our default argv works in an empty scratch dir: the agent sees no files of ours.
+  if (!codex.cliArgsCustom && opts.scratchDir && !args.includes('-C') && !args.includes('--cd')) args.push('-C', opts.scratchDir);
   const m = model?.trim();
   if (m) {
     if (codex.modelFlag) args.push(codex.modelFlag, m);
@@ -212,21 +216,12 @@ export function codexChildEnv(parent: Record<string, string | undefined>, extra:
   return { ...env, ...extra };
 }
 
-/** An error line keeps the end of the CLI's output (where the reason usually is). */
-const MAX_ERROR_DETAIL_CHARS = 2000;
-
 /**
- * The reply of a finished run, or the error it stands for: timeout, abort, non-zero exit
- * (`codex cli exited with code <c>: <output>`), or a failed `--json` turn.
+ * The reply of a finished run, or the error it stands for (classified by the one classifier:
+ * timeout, abort, auth, quota, rate limit, network, other). Error code `codex_<kind>`.
  */
 export function codexRunOutput(res: CodexRunResult, timeoutMs: number, aborted = false): string {
-  if (res.timedOut) throw new AppError('codex_timeout', `codex cli timed out after ${Math.round(timeoutMs / 1000)}s and was stopped`);
-  if (aborted) throw new AppError('codex_aborted', 'codex cli run was aborted and stopped');
-  if (res.exitCode !== 0) {
-    const code = res.exitCode ?? -1;
-    let detail = stripControl(jsonFailure(res.stdout) ?? (res.stderr.trim() || res.stdout.trim())).trim();
-    if (detail.length > MAX_ERROR_DETAIL_CHARS) detail = `…${detail.slice(-MAX_ERROR_DETAIL_CHARS)}`;
-    throw new AppError('codex_exit', detail ? `codex cli exited with code ${code}: ${detail}` : `codex cli exited with code ${code}`);
-  }
+  const failure = classifyCodexRun(res, { timeoutMs, aborted });
+  if (failure) throw new AppError(`codex_${failure.kind}`, failure.message);
   return parseCodexOutput(res.stdout, res.stderr);
 }

@@ -20,6 +20,8 @@ export {
   type CodexRunResult,
 } from './codex-runner.js';
 export { renderCodexPrompt } from './codex-prompt.js';
+export { classifyCodexRun, classifyCodexText, rejectsFlag, usageLimitResetAt, type CodexFailure, type CodexFailureKind } from './codex-failure.js';
+export { codexUsage, codexThreadId, type CodexUsage } from './codex-output.js';
 export { isTransientStatus, isTransientMessage, computeRetryDelayMs, withJitter, parseRetryAfter, MAX_RETRY_AFTER_MS } from './retry.js';
 
 export interface ProviderDeps {

@@ -21,7 +21,9 @@ export async function runOodaCycle(svc: PulseService, input: CycleInput): Promis
   const goalId = input.goal?.trim() || undefined;
   const goalText = goalId ? svc.store.read().goals.find((g) => g.id === goalId)?.description : undefined;
   const o = await orient(input.observations, action, goalText, svc.callbacks.assess, svc.settings.assessTimeoutSecs * 1000);
-  const risk = classifyRisk(action, input.observations);
+  // Classified by what Act would perform, never by the words of the action text.
+  const perform = input.perform ?? parseAction(action);
+  const risk = classifyRisk(action, input.observations, perform);
   const decision = decide(input.observations);
   const report: OodaReport = {
     timestamp: iso(svc.now()),
@@ -37,12 +39,11 @@ export async function runOodaCycle(svc: PulseService, input: CycleInput): Promis
     goal_id: input.goal ?? null,
     act_result: null,
   };
-  if (requiresApproval(action, risk, svc.settings.autoAllowActions)) {
-    const a = await svc.createPending(action, risk, goalId);
+  if (requiresApproval(action, risk, svc.settings.autoAllowActions, perform)) {
+    const a = await svc.createPending(action, risk, goalId, perform);
     report.approval_status = 'pending';
     report.approval_token = a.token;
   } else {
-    const perform = input.perform ?? parseAction(action);
     if (perform.kind !== 'none') {
       report.act_result = await performAction(perform, svc.callbacks, {
         allowPrivateHttp: svc.settings.allowPrivateHealthchecks,

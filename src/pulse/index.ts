@@ -10,7 +10,7 @@ export { runTick, nextDue, type TickOutcome } from './tick.js';
 export { runOodaCycle, type CycleInput } from './cycle.js';
 export { flushPendingNotifications, deliverNotification } from './notify.js';
 export { systemClock, ManualClock, type Clock } from './clock.js';
-export { PulseError, defaultJobs, isPrivateHost, validateHealthcheckUrl, HEARTBEAT_JOB, CODEX_HEALTH_JOB, CODEX_DRAIN_JOB } from './jobs.js';
+export { PulseError, defaultJobs, isPrivateHost, validateHealthcheckUrl, validateJobId, HEARTBEAT_JOB, CODEX_HEALTH_JOB, CODEX_DRAIN_JOB } from './jobs.js';
 export { classifyRisk, requiresApproval, matchesWord, parseObservations, parseAction, orientRule, decide, CRITICAL_WORDS, HIGH_WORDS } from './ooda.js';
 export { newApprovalToken, approvalView } from './approvals.js';
 export { decodeState, PulseStateStore } from './state-store.js';

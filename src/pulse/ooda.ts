@@ -1,6 +1,9 @@
 // OODA rules: observation parsing, orientation (model-assisted with a deterministic fallback),
-// risk classification (the original's keyword lists), decision, and the approval rule with
-// whole-word auto-allow that never covers a critical word implicitly.
+// risk classification, decision, and the approval rule. An action that does something (an HTTP
+// call, a skill, a tool, a notification) is classified by its structure: what it performs, never
+// the words in it, so `http POST …` waits for approval however it is phrased and a word in a URL
+// cannot auto-allow it. Free-text actions (nothing is performed, the decision is recorded) keep
+// the original's keyword lists, with whole-word auto-allow that never covers a critical word.
 import { PulseError } from './jobs.js';
 import type { Observation, PendingAction, Risk } from './types.js';
 
@@ -46,13 +49,67 @@ export function decide(obs: Observation[]): 'continue' | 'escalate' {
   return obs.some(isAlert) ? 'escalate' : 'continue';
 }
 
-/** Risk on the trimmed, lower-cased action (substring matches, as the original: conservative). */
-export function classifyRisk(action: string, obs: Observation[]): Risk {
+/** The original's keyword risk of a free-text action (substring matches: conservative). */
+function keywordRisk(action: string): Risk {
   const a = action.trim().toLowerCase();
   if (CRITICAL_WORDS.some((w) => a.includes(w))) return 'critical';
   if (HIGH_WORDS.some((w) => a.includes(w))) return 'high';
-  if (obs.some((o) => o.severity.toLowerCase() === 'error')) return 'medium';
   return 'low';
+}
+
+const READ_ONLY_METHODS = ['GET', 'HEAD', 'OPTIONS'];
+
+/**
+ * What performing `p` does to the outside world. A read (GET/HEAD/OPTIONS) is low; any other
+ * request changes something (DELETE: critical); a skill or tool runs code that may act (high);
+ * `notify` goes to the operator's own targets (RUSTY_PINCH_PULSE_NOTIFY), not to others, so it
+ * is not held (medium). Undefined for free text (`none`).
+ */
+export function structuralRisk(p: PendingAction): Risk | undefined {
+  switch (p.kind) {
+    case 'http':
+      if (READ_ONLY_METHODS.includes(p.method.toUpperCase())) return 'low';
+      return p.method.toUpperCase() === 'DELETE' ? 'critical' : 'high';
+    case 'skill':
+    case 'tool':
+      return 'high';
+    case 'notify':
+      return 'medium';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Risk of an action: from what it performs (`perform`, default: what the text names); the
+ * original's keywords classify free text and can only raise the risk of a skill or tool call;
+ * an `error` observation raises it to at least medium.
+ */
+export function classifyRisk(action: string, obs: Observation[], perform: PendingAction = parseAction(action)): Risk {
+  let base = structuralRisk(perform) ?? keywordRisk(action);
+  // Words may raise the risk of running code (`tool shell delete …`), never lower any risk.
+  if ((perform.kind === 'skill' || perform.kind === 'tool') && riskAtLeast(keywordRisk(action), base)) base = keywordRisk(action);
+  if (!riskAtLeast(base, 'medium') && obs.some((o) => o.severity.toLowerCase() === 'error')) return 'medium';
+  return base;
+}
+
+/**
+ * Auto-allow names of a performed action: `http:<method>`, `skill:<name>` (or the bare skill
+ * name), `tool:<name>` (or the bare tool name), `notify`. Never words from a URL, body or args.
+ */
+function structuralKeys(p: PendingAction): string[] {
+  switch (p.kind) {
+    case 'http':
+      return [`http:${p.method.toLowerCase()}`];
+    case 'skill':
+      return [`skill:${p.name.toLowerCase()}`, p.name.toLowerCase()];
+    case 'tool':
+      return [`tool:${p.name.toLowerCase()}`, p.name.toLowerCase()];
+    case 'notify':
+      return ['notify'];
+    default:
+      return [];
+  }
 }
 
 /** Whole-word (or whole-phrase) match; word characters are `a-z0-9_-`. */
@@ -64,14 +121,20 @@ export function matchesWord(action: string, keyword: string): boolean {
 }
 
 /**
- * Approval needed ⇔ risk >= high and not auto-allowed. `*` or a whole-word keyword allows a
- * high action; a critical action is allowed only when every critical word in it is itself an
- * explicitly listed keyword (`*` never covers one).
+ * Approval needed ⇔ risk >= high and not auto-allowed. A performed action is allowed only by
+ * its structural name (`http:post`, `skill:<name>`, `tool:<name>`) or, when high but not
+ * critical, by `*`. Free text: `*` or a whole-word keyword allows a high action; a critical one
+ * only when every critical word in it is itself an explicitly listed keyword.
  */
-export function requiresApproval(action: string, risk: Risk, autoAllow: readonly string[]): boolean {
+export function requiresApproval(action: string, risk: Risk, autoAllow: readonly string[], perform: PendingAction = parseAction(action)): boolean {
   if (!riskAtLeast(risk, 'high')) return false;
   const a = action.trim().toLowerCase();
   const keywords = autoAllow.map((k) => k.trim().toLowerCase()).filter(Boolean);
+  if (perform.kind !== 'none') {
+    const names = structuralKeys(perform);
+    if (keywords.some((k) => names.includes(k))) return false;
+    return risk === 'critical' || !keywords.includes('*');
+  }
   const critical = CRITICAL_WORDS.filter((w) => a.includes(w));
   if (critical.length > 0) return !critical.every((w) => keywords.includes(w) && matchesWord(a, w));
   return !keywords.some((k) => k === '*' || matchesWord(a, k));

@@ -9,7 +9,7 @@ import { PulseStateStore } from './state-store.js';
 import { classifyRisk, parseAction, requiresApproval, riskAtLeast } from './ooda.js';
 import { performAction, type PulseCallbacks } from './executors.js';
 import { announceApproval, deliverNotification } from './notify.js';
-import type { Approval, Goal, JobSnapshot, PulseState } from './types.js';
+import type { Approval, Goal, JobSnapshot, PendingAction, PulseState } from './types.js';
 
 export interface PulseOptions {
   /** `${WORKSPACE}/pulse/state.json`. */
@@ -226,11 +226,13 @@ export class PulseService {
    */
   async requestToolApproval(call: { name: string; args: string; sessionId: string; requestId: string }): Promise<{ approved: boolean; message: string }> {
     const action = `tool ${call.name}${call.args ? ` ${call.args}` : ''}`;
-    const classified = classifyRisk(action, []);
+    const perform: PendingAction = { kind: 'tool', name: call.name, args: call.args, session_id: call.sessionId, request_id: call.requestId };
+    const classified = classifyRisk(action, [], perform);
     const risk = riskAtLeast(classified, 'high') ? classified : 'high';
-    if (!requiresApproval(action, risk, this.settings.autoAllowActions)) return { approved: true, message: 'auto-allowed' };
+    // Auto-allowed only by the tool's name (`tool:<name>`), never by words in its arguments.
+    if (!requiresApproval(action, risk, this.settings.autoAllowActions, perform)) return { approved: true, message: 'auto-allowed' };
     const a: Approval = await this.mutate((s) =>
-      createApproval(s, { action, risk, nowMs: this.now(), ttlSecs: this.settings.approvalTtlSecs, perform: { kind: 'tool', name: call.name, args: call.args, session_id: call.sessionId, request_id: call.requestId } }),
+      createApproval(s, { action, risk, nowMs: this.now(), ttlSecs: this.settings.approvalTtlSecs, perform }),
     );
     await announceApproval(this, a);
     return {
@@ -253,9 +255,9 @@ export class PulseService {
   }
 
   /** Creates a pending approval for an OODA action (used by the cycle). */
-  async createPending(action: string, risk: Approval['risk'], goalId: string | undefined): Promise<Approval> {
+  async createPending(action: string, risk: Approval['risk'], goalId: string | undefined, perform: PendingAction = parseAction(action)): Promise<Approval> {
     const created = await this.mutate((s) => {
-      const a = createApproval(s, { action, risk, perform: parseAction(action), nowMs: this.now(), ttlSecs: this.settings.approvalTtlSecs });
+      const a = createApproval(s, { action, risk, perform, nowMs: this.now(), ttlSecs: this.settings.approvalTtlSecs });
       if (goalId) a.goal_id = goalId;
       return a;
     });

@@ -33,9 +33,16 @@ async function loadModule(): Promise<QuickJSWASMModule> {
   const pages = (n: number) => Math.ceil(n / 65536);
   const WasmMemory = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number; maximum: number }) => unknown } }).WebAssembly.Memory;
   const wasmMemory = new WasmMemory({ initial: 256, maximum: Math.min(32768, Math.max(512, pages(maxModuleBytes))) });
-  const mod = await newQuickJSWASMModuleFromVariant(newVariant(base, { wasmMemory: wasmMemory as never }));
+  // Emscripten prints to the console on its own (e.g. `Aborted(Assertion failed: …)` before it
+  // throws); stderr carries JSON lines only, so its output becomes an event.
+  const emscriptenModule = { print: (text: string) => engineOutput('stdout', text), printErr: (text: string) => engineOutput('stderr', text) };
+  const mod = await newQuickJSWASMModuleFromVariant(newVariant(base, { wasmMemory: wasmMemory as never, emscriptenModule: emscriptenModule as never }));
   engineStats.loads++;
   return mod;
+}
+
+function engineOutput(stream: 'stdout' | 'stderr', text: unknown): void {
+  emitEvent('skill_engine_output', { stream, message: String(text).slice(0, 2000) });
 }
 
 /** Drops `mod` so the next run loads a fresh one. Runs still using it finish or fail alone. */

@@ -6,6 +6,7 @@ import { discardSkillEngine, getSkillEngine, isEngineFault } from './engine.js';
 import { describeGuestError, type GuestErrorInfo } from './guest-errors.js';
 import { installHost, type RunState } from './host-bindings.js';
 import { AppError } from '../kernel/index.js';
+import { httpAbortController } from '../net/index.js';
 
 export type { SandboxLimits, SandboxHost, SandboxInput } from './sandbox-types.js';
 import type { SandboxInput, SandboxLimits } from './sandbox-types.js';
@@ -54,7 +55,7 @@ export async function compileInSandbox(source: string, filename: string): Promis
 export async function runInSandbox(input: SandboxInput): Promise<string> {
   const mod = await getSkillEngine();
   const { limits } = input;
-  const abort = new AbortController();
+  const abort = httpAbortController();
   const state: RunState = {
     deadline: Date.now() + limits.timeoutMs,
     budget: undefined,

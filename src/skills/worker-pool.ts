@@ -4,7 +4,7 @@
 // (HTTP, logging) stay in the main thread: the worker asks for them by message.
 // This file is both the pool (main thread) and the worker's entry (it loads itself).
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import type { HttpResult } from '../net/index.js';
+import { httpAbortController, type HttpResult } from '../net/index.js';
 import type { SandboxHost, SandboxLimits, SkillErrorKind } from './sandbox.js';
 import { AppError } from '../kernel/index.js';
 
@@ -104,7 +104,7 @@ export class SkillWorkerPool {
     const slot = this.pick();
     const id = this.nextId++;
     return new Promise<string>((resolve, reject) => {
-      const run: PendingRun = { id, slot, host, abort: new AbortController(), timeoutMs, resolve, reject, watchdog: undefined };
+      const run: PendingRun = { id, slot, host, abort: httpAbortController(), timeoutMs, resolve, reject, watchdog: undefined };
       const start = (): void => {
         if (!slot.runs.has(id) || slot.dead) return;
         run.watchdog = setTimeout(() => this.overrun(run), STARTUP_MS + timeoutMs + this.options.graceMs);
@@ -238,8 +238,13 @@ async function serveWorker(): Promise<void> {
           new Promise<HttpResult>((resolve, reject) => {
             const callId = nextCall++;
             const key = `${m.id}:${callId}`;
-            calls.set(key, { resolve, reject });
-            signal.addEventListener('abort', () => calls.delete(key), { once: true });
+            const onAbort = (): void => void calls.delete(key);
+            // The listener goes when the call settles: a run's calls must not pile up on it.
+            calls.set(key, {
+              resolve: (r) => (signal.removeEventListener('abort', onAbort), resolve(r)),
+              reject: (e) => (signal.removeEventListener('abort', onAbort), reject(e)),
+            });
+            signal.addEventListener('abort', onAbort, { once: true });
             port.postMessage({ t: 'http', id: m.id, callId, method, url, body });
           }),
       };

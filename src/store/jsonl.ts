@@ -1,6 +1,7 @@
-// Append-only JSON Lines files: durable appends and reading the last N lines from the end of
-// the file, so the cost of a read does not grow with the file.
-import { closeSync, fdatasync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+// Append-only JSON Lines files: whole-line appends (one write per batch, so concurrent writers
+// never interleave inside a line), group commit of the disk flush, and readers that count and
+// read from the end without ever seeing a line that is still being written.
+import { closeSync, fdatasync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** Appends one JSON value as a line. `fsync` makes it survive a power cut (default true). */
@@ -11,75 +12,138 @@ export function appendJsonLine(path: string, value: unknown, options: { fsync?: 
 /** Appends several values in one write (one fsync). Returns the file size before and after. */
 export function appendLines(path: string, values: unknown[], options: { fsync?: boolean } = {}): { before: number; after: number } {
   if (values.length === 0) return { before: -1, after: -1 };
-  mkdirSync(dirname(path), { recursive: true });
-  const text = values.map((v) => JSON.stringify(v)).join('\n') + '\n';
-  const fd = openSync(path, 'a+', 0o600);
+  const file = new AppendFile(path);
   try {
-    // A torn previous append may have left no trailing newline; start on a fresh line so the
-    // damage stays confined to that one line.
-    const size = fstatSync(fd).size;
-    const prefix = size > 0 && !endsWithNewline(fd, size) ? '\n' : '';
-    const bytes = Buffer.from(prefix + text);
-    writeSync(fd, bytes);
-    if (options.fsync !== false) fsyncSync(fd);
-    return { before: prefix ? -1 : size, after: size + bytes.length };
+    const r = file.append(encodeLines(values));
+    if (options.fsync !== false) fsyncSync(file.fd);
+    return r;
   } finally {
-    closeSync(fd);
+    file.close();
+  }
+}
+
+/** Values as JSON lines, each ending in `\n`. */
+export function encodeLines(values: unknown[]): string {
+  let text = '';
+  for (const v of values) text += JSON.stringify(v) + '\n';
+  return text;
+}
+
+/**
+ * An append-only file kept open, with group commit: `append` writes whole lines at once (a
+ * crash of this process cannot lose them), `flush` resolves once everything appended so far is
+ * on disk. Appends made while a flush is running share the next one, and a flush asked for in
+ * the same tick as later appends starts after them, so concurrent turns pay for one fdatasync.
+ */
+export class AppendFile {
+  readonly fd: number;
+  readonly ino: number;
+  /** End of file after our last append; -1 when unknown (someone else may have appended). */
+  private end: number;
+  private written = 0;
+  private synced = 0;
+  private running: Promise<void> | undefined;
+  private next: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(readonly path: string) {
+    let fd: number;
+    try {
+      fd = openSync(path, 'a+', 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      mkdirSync(dirname(path), { recursive: true });
+      fd = openSync(path, 'a+', 0o600);
+    }
+    this.fd = fd;
+    const st = fstatSync(fd);
+    this.ino = st.ino;
+    this.end = -1;
+  }
+
+  /** Appends `text` (whole lines) in one write. Returns the file size before and after. */
+  append(text: string): { before: number; after: number } {
+    if (this.closed) throw new Error(`append to closed file ${this.path}`);
+    let size = fstatSync(this.fd).size;
+    // A torn last line (a crash mid-write, long ago) gets a newline first so the damage stays
+    // confined to that line. Checked only when someone else wrote since our last append. A line
+    // without its newline may also be another writer's, still being copied in (a long line
+    // spans pages): that one completes within microseconds, a tear never does.
+    let prefix = '';
+    if (size > 0 && size !== this.end && !endsWithNewline(this.fd, size)) {
+      prefix = '\n';
+      for (let i = 0; i < 20; i++) {
+        Atomics.wait(PAUSE, 0, 0, 1);
+        size = fstatSync(this.fd).size;
+        if (endsWithNewline(this.fd, size)) {
+          prefix = '';
+          break;
+        }
+      }
+    }
+    const bytes = Buffer.from(prefix + text);
+    writeSync(this.fd, bytes);
+    this.written++;
+    this.end = size + bytes.length;
+    return { before: prefix ? -1 : size, after: this.end };
+  }
+
+  /** Resolves when every append made before this call is on disk. */
+  flush(): Promise<void> {
+    if (this.synced >= this.written) return Promise.resolve();
+    // Join the flush that starts after the running one (or next tick): it covers this append.
+    this.next ??= (this.running ?? new Promise<void>((resolve) => setImmediate(resolve))).then(
+      () => this.sync(),
+      () => this.sync(),
+    );
+    return this.next;
+  }
+
+  private sync(): Promise<void> {
+    this.next = undefined;
+    const covers = this.written;
+    const running = new Promise<void>((resolve, reject) =>
+      fdatasync(this.fd, (err) => {
+        if (this.running === running) this.running = undefined;
+        if (err) return reject(err);
+        if (covers > this.synced) this.synced = covers;
+        resolve();
+      }),
+    );
+    this.running = running;
+    return running;
+  }
+
+  /** True while a flush is running or waiting. */
+  get busy(): boolean {
+    return this.running !== undefined || this.next !== undefined;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
   }
 }
 
 /**
- * Append whose fdatasync runs on libuv's pool, so a slow disk does not stall other sessions'
- * turns on the event loop. The open/stat/write syscalls stay synchronous: they are a few
- * microseconds each, cheaper than a thread-pool round trip apiece. Same torn-line repair as
- * appendLines.
+ * Append whose fdatasync runs on libuv's pool. Opens and closes the file; the session store
+ * keeps files open instead (see SessionStore).
  */
 export async function appendLinesAsync(path: string, values: unknown[], options: { fsync?: boolean } = {}): Promise<{ before: number; after: number }> {
-  const r = appendLinesDeferred(path, values, options);
-  await r.synced;
-  return r;
+  if (values.length === 0) return { before: -1, after: -1 };
+  const file = new AppendFile(path);
+  try {
+    const r = file.append(encodeLines(values));
+    if (options.fsync !== false) await file.flush();
+    return r;
+  } finally {
+    file.close();
+  }
 }
 
-/**
- * Writes now and returns at once; `synced` resolves when the data is on disk (fdatasync). The
- * write itself survives a crash of this process; `synced` is what survives a power cut. Lets a
- * caller overlap the disk flush with other work (the provider call) and await it later.
- */
-export function appendLinesDeferred(path: string, values: unknown[], options: { fsync?: boolean } = {}): { before: number; after: number; synced: Promise<void> } {
-  if (values.length === 0) return { before: -1, after: -1, synced: Promise.resolve() };
-  const text = values.map((v) => JSON.stringify(v)).join('\n') + '\n';
-  let fd: number;
-  try {
-    fd = openSync(path, 'a+', 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    mkdirSync(dirname(path), { recursive: true });
-    fd = openSync(path, 'a+', 0o600);
-  }
-  let size: number;
-  let bytes: Buffer;
-  let prefix: string;
-  try {
-    size = fstatSync(fd).size;
-    prefix = size > 0 && !endsWithNewline(fd, size) ? '\n' : '';
-    bytes = Buffer.from(prefix + text);
-    writeSync(fd, bytes);
-  } catch (err) {
-    closeSync(fd);
-    throw err;
-  }
-  const synced =
-    options.fsync === false
-      ? (closeSync(fd), Promise.resolve())
-      : new Promise<void>((resolve, reject) =>
-          fdatasync(fd, (err) => {
-            closeSync(fd);
-            if (err) reject(err);
-            else resolve();
-          }),
-        );
-  return { before: prefix ? -1 : size, after: size + bytes.length, synced };
-}
+/** For a 1 ms synchronous pause (Atomics.wait on a private buffer). */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 function endsWithNewline(fd: number, size: number): boolean {
   const b = Buffer.alloc(1);
@@ -89,10 +153,13 @@ function endsWithNewline(fd: number, size: number): boolean {
 
 const CHUNK = 64 * 1024;
 const FIRST_CHUNK = 8 * 1024;
+const COUNT_CHUNK = 1024 * 1024;
 
 /**
  * Returns up to `max` last non-blank lines of the file (oldest first) by reading backwards in
- * chunks. A missing file gives []. The work is proportional to the lines returned.
+ * chunks. A missing file gives []. A last line without its newline is still being written (or
+ * was torn by a crash): it is not there yet, silently. The work is proportional to the lines
+ * returned.
  */
 export function readLastLines(path: string, max: number): string[] {
   if (max <= 0) return [];
@@ -107,6 +174,7 @@ export function readLastLines(path: string, max: number): string[] {
     let pos = fstatSync(fd).size;
     let carry: Buffer = Buffer.alloc(0);
     const lines: string[] = [];
+    let complete = false; // true once the end of the last complete line is found
     // Start small (a turn needs ~20 short lines), grow for long lines or large windows.
     let chunk = FIRST_CHUNK;
     while (pos > 0 && lines.length < max) {
@@ -115,18 +183,18 @@ export function readLastLines(path: string, max: number): string[] {
       pos -= len;
       const buf = Buffer.alloc(len);
       readSync(fd, buf, 0, len, pos);
-      let data: Buffer = carry.length ? Buffer.concat([buf, carry]) : buf;
+      const data: Buffer = carry.length ? Buffer.concat([buf, carry]) : buf;
       let end = data.length;
       for (let i = data.length - 1; i >= 0 && lines.length < max; i--) {
         if (data[i] === 0x0a) {
-          pushLine(lines, data.subarray(i + 1, end));
+          if (complete) pushLine(lines, data.subarray(i + 1, end));
+          complete = true;
           end = i;
         }
       }
       carry = Buffer.from(data.subarray(0, end));
-      data = Buffer.alloc(0);
     }
-    if (pos === 0 && carry.length && lines.length < max) pushLine(lines, carry);
+    if (pos === 0 && complete && carry.length && lines.length < max) pushLine(lines, carry);
     return lines.reverse();
   } finally {
     closeSync(fd);
@@ -138,7 +206,11 @@ function pushLine(lines: string[], bytes: Buffer): void {
   if (text) lines.push(text);
 }
 
-/** Counts newline-terminated and trailing lines in [from, size) — used to maintain counts incrementally. */
+/**
+ * Counts the complete non-blank lines in [from, size) in bulk (1 MiB reads, native newline
+ * search). `size` is returned as the end of the last complete line, so a line still being
+ * written is counted once it is finished. `from` must be 0 or the end of a complete line.
+ */
 export function countLines(path: string, from = 0): { lines: number; size: number } {
   let fd: number;
   try {
@@ -150,23 +222,45 @@ export function countLines(path: string, from = 0): { lines: number; size: numbe
   try {
     const size = fstatSync(fd).size;
     let lines = 0;
-    const buf = Buffer.alloc(CHUNK);
-    let lineHasData = false;
-    for (let pos = Math.min(from, size); pos < size; ) {
-      const n = readSync(fd, buf, 0, Math.min(CHUNK, size - pos), pos);
+    let lastEnd = Math.min(from, size); // just after the last newline seen
+    const buf = Buffer.allocUnsafe(Math.min(COUNT_CHUNK, Math.max(1, size - lastEnd)));
+    for (let pos = lastEnd; pos < size; ) {
+      const n = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
       if (n <= 0) break;
-      for (let i = 0; i < n; i++) {
-        const c = buf[i]!;
-        if (c === 0x0a) {
-          if (lineHasData) lines++;
-          lineHasData = false;
-        } else if (c !== 0x20 && c !== 0x0d && c !== 0x09) lineHasData = true;
+      const view = n === buf.length ? buf : buf.subarray(0, n);
+      for (let i = view.indexOf(0x0a); i !== -1; i = view.indexOf(0x0a, i + 1)) {
+        const lineStart = lastEnd - pos; // may be negative: the line began in an earlier chunk
+        const lineLen = i - lineStart;
+        // Blank (or whitespace-only) lines are rare: only short ones are looked at byte by byte.
+        if (lineLen > 16 || !isBlank(fd, view, pos, lineStart, i)) lines++;
+        lastEnd = pos + i + 1;
       }
       pos += n;
     }
-    if (lineHasData) lines++;
-    return { lines, size };
+    return { lines, size: lastEnd };
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Whether the line [start, end) (start relative to `view`, maybe before it) holds only whitespace. */
+function isBlank(fd: number, view: Buffer, viewPos: number, start: number, end: number): boolean {
+  let bytes: Buffer;
+  if (start >= 0) bytes = view.subarray(start, end);
+  else {
+    bytes = Buffer.alloc(end - start);
+    readSync(fd, bytes, 0, bytes.length, viewPos + start);
+  }
+  for (const c of bytes) if (c !== 0x20 && c !== 0x0d && c !== 0x09) return false;
+  return true;
+}
+
+/** Current size and inode of `path` (undefined when missing). */
+export function fileId(path: string): { size: number; ino: number } | undefined {
+  try {
+    const st = statSync(path);
+    return { size: st.size, ino: st.ino };
+  } catch {
+    return undefined;
   }
 }

@@ -32,6 +32,7 @@ export class OutboxDrainer implements Component {
   private kicked = false;
   private unsubscribe: (() => void) | undefined;
   private readonly now: () => number;
+  private waiting = 0;
 
   constructor(private readonly outbox: Outbox, private readonly options: OutboxDrainerOptions) {
     this.now = options.now ?? Date.now;
@@ -57,6 +58,11 @@ export class OutboxDrainer implements Component {
     this.loop = undefined;
   }
 
+  /** Records waiting after the last pass (metrics). */
+  get depth(): number {
+    return this.waiting;
+  }
+
   kick(): void {
     this.kicked = true;
     this.wake?.();
@@ -65,7 +71,10 @@ export class OutboxDrainer implements Component {
   /** One pass; returns ms until the next record is due (or the poll interval). */
   async pass(): Promise<number> {
     const poll = this.options.pollMs ?? 1000;
-    if (!this.outbox.hasEntries()) return poll;
+    if (!this.outbox.hasEntries()) {
+      this.waiting = 0;
+      return poll;
+    }
     try {
       return await withFileLock(`${this.outbox.path}.drain`, () => this.passLocked(poll), { waitMs: 0, staleMs: 30_000 });
     } catch (err) {
@@ -96,6 +105,7 @@ export class OutboxDrainer implements Component {
       if (this.stopped) break;
     }
     await this.outbox.settle(decisions);
+    this.waiting = records.length - [...decisions.values()].filter((d) => d.status !== 'retry').length;
     return Math.max(10, Math.min(poll, nextDue - this.now()));
   }
 

@@ -1,9 +1,10 @@
 // Append-only session logs: `<data>/sessions/<id>.jsonl`, one `{role, content, timestamp}` per
 // line (extra fields allowed). Reads come from the end of the file; corrupt lines are skipped.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+// Files stay open while in use (a small LRU), and their disk flushes are group-committed.
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { emitEvent } from '../observe/index.js';
-import { appendLinesDeferred, countLines, readLastLines } from './jsonl.js';
+import { AppendFile, countLines, encodeLines, readLastLines } from './jsonl.js';
 import { sanitizeSessionId, validateSessionId } from './session-id.js';
 import { writeJsonAtomic } from './atomic-file.js';
 
@@ -20,8 +21,12 @@ export interface SessionStoreOptions {
   fsync?: boolean;
 }
 
+/** Open session files kept for appends (each holds one descriptor). */
+const MAX_OPEN = 64;
+
 export class SessionStore {
   private readonly counts = new Map<string, { size: number; lines: number }>();
+  private readonly open = new Map<string, AppendFile>();
 
   constructor(readonly dir: string, private readonly options: SessionStoreOptions = {}) {}
 
@@ -42,12 +47,60 @@ export class SessionStore {
    */
   appendDeferred(sessionId: string, ...records: SessionRecord[]): Promise<void> {
     const path = this.pathFor(sessionId);
-    const { before, after, synced } = appendLinesDeferred(path, records, { fsync: this.options.fsync !== false });
+    if (records.length === 0) return Promise.resolve();
+    const file = this.fileFor(path);
+    const { before, after } = file.append(encodeLines(records));
     // Keep the line count current without re-reading what we just wrote.
     const cached = this.counts.get(path);
     if (cached && cached.size === before) this.counts.set(path, { size: after, lines: cached.lines + records.length });
     else if (before === 0) this.counts.set(path, { size: after, lines: records.length });
-    return synced;
+    return this.options.fsync === false ? Promise.resolve() : file.flush();
+  }
+
+  /** The open file for `path`, reopened when the file was replaced or removed behind our back. */
+  private fileFor(path: string): AppendFile {
+    let file = this.open.get(path);
+    if (file) {
+      let ino: number | undefined;
+      try {
+        ino = statSync(path).ino;
+      } catch {
+        ino = undefined;
+      }
+      this.open.delete(path);
+      if (ino === file.ino) {
+        this.open.set(path, file); // most recently used last
+        return file;
+      }
+      this.retire(file);
+    }
+    file = new AppendFile(path);
+    this.open.set(path, file);
+    if (this.open.size > MAX_OPEN) {
+      for (const [p, f] of this.open) {
+        if (this.open.size <= MAX_OPEN) break;
+        this.open.delete(p);
+        this.retire(f);
+      }
+    }
+    return file;
+  }
+
+  /** Closes a file once its pending flushes are done. */
+  private retire(file: AppendFile): void {
+    if (!file.busy) return file.close();
+    file.flush().then(
+      () => file.close(),
+      () => file.close(),
+    );
+  }
+
+  /** Closes every open session file (after their flushes). */
+  async close(): Promise<void> {
+    const files = [...this.open.values()];
+    this.open.clear();
+    await Promise.allSettled(files.map((f) => f.flush()));
+    for (const f of files) f.close();
   }
 
   /** The last `max` valid records, oldest first. */
@@ -60,7 +113,7 @@ export class SessionStore {
     return records.slice(-max);
   }
 
-  /** Every valid record (the `session` command). */
+  /** Every valid record, in memory (small sessions, tests). */
   all(sessionId: string): SessionRecord[] {
     const path = this.pathFor(sessionId);
     let text: string;
@@ -70,7 +123,37 @@ export class SessionStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
-    return this.parse(path, text.split('\n').map((l) => l.trim()).filter(Boolean));
+    const end = text.lastIndexOf('\n'); // a line still being written is not there yet
+    return this.parse(path, text.slice(0, end + 1).split('\n').map((l) => l.trim()).filter(Boolean));
+  }
+
+  /**
+   * Every valid record, oldest first, read in chunks: memory stays constant whatever the
+   * session's size (the `session` command). A missing file yields nothing.
+   */
+  async *stream(sessionId: string): AsyncGenerator<SessionRecord> {
+    const path = this.pathFor(sessionId);
+    let end: number;
+    try {
+      end = statSync(path).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    if (end === 0) return;
+    let carry = '';
+    for await (const chunk of createReadStream(path, { encoding: 'utf8', end: end - 1, highWaterMark: 256 * 1024 })) {
+      const text = carry + (chunk as string);
+      const last = text.lastIndexOf('\n');
+      if (last === -1) {
+        carry = text;
+        continue;
+      }
+      carry = text.slice(last + 1);
+      const lines = text.slice(0, last).split('\n').map((l) => l.trim()).filter(Boolean);
+      for (const r of this.parse(path, lines)) yield r;
+    }
+    // `carry` is a last line without its newline: still being written, not there yet.
   }
 
   /**
@@ -89,17 +172,17 @@ export class SessionStore {
     let base = this.counts.get(path) ?? readIndex(idxPath);
     if (!base || base.size > size) base = { size: 0, lines: 0 };
     if (base.size === size) return base.lines;
+    // Counted in bulk up to the end of the last complete line (a line still being written
+    // counts once it is finished).
     const delta = countLines(path, base.size);
     const total = { size: delta.size, lines: base.lines + delta.lines };
-    if (endsWithNewline(path, delta.size)) {
-      this.counts.set(path, total);
-      if (delta.size - base.size > 256 * 1024) {
-        try {
-          mkdirSync(join(this.dir, '.index'), { recursive: true });
-          writeJsonAtomic(idxPath, total, { fsync: false });
-        } catch {
-          // Only a cache.
-        }
+    this.counts.set(path, total);
+    if (delta.size - base.size > 256 * 1024) {
+      try {
+        mkdirSync(join(this.dir, '.index'), { recursive: true });
+        writeJsonAtomic(idxPath, total, { fsync: false });
+      } catch {
+        // Only a cache.
       }
     }
     return total.lines;
@@ -137,16 +220,4 @@ function readIndex(path: string): { size: number; lines: number } | undefined {
     // missing or corrupt: recount
   }
   return undefined;
-}
-
-function endsWithNewline(path: string, size: number): boolean {
-  if (size === 0) return true;
-  const fd = openSync(path, 'r');
-  try {
-    const b = Buffer.alloc(1);
-    readSync(fd, b, 0, 1, size - 1);
-    return b[0] === 0x0a;
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -18,6 +18,8 @@ export interface TelemetrySnapshot {
   tool_turns: number;
   skill_turns: number;
   total_provider_attempts: number;
+  /** Turns whose work was queued (Codex pool): counted apart from ok and error turns. */
+  queued_turns: number;
   codex: Record<string, unknown> | null;
   pulse: Record<string, unknown> | null;
   evolution: Record<string, unknown> | null;
@@ -25,11 +27,13 @@ export interface TelemetrySnapshot {
   /** Beyond the original: bus and prompt-cache counters summed over every process. */
   bus?: Record<string, number>;
   prompt_cache?: Record<string, number>;
+  /** Token usage reported by the Codex CLI (`turn.completed` usage), summed. */
+  codex_tokens?: Record<string, number>;
 }
 
-export type CounterGroup = 'bus' | 'prompt_cache';
+export type CounterGroup = 'bus' | 'prompt_cache' | 'codex_tokens';
 
-const COUNTERS = ['total_turns', 'ok_turns', 'error_turns', 'provider_turns', 'tool_turns', 'skill_turns', 'total_provider_attempts'] as const;
+const COUNTERS = ['total_turns', 'ok_turns', 'error_turns', 'provider_turns', 'tool_turns', 'skill_turns', 'total_provider_attempts', 'queued_turns'] as const;
 type Counter = (typeof COUNTERS)[number];
 
 export function emptySnapshot(): TelemetrySnapshot {
@@ -47,6 +51,8 @@ export function emptySnapshot(): TelemetrySnapshot {
     pulse: null,
     evolution: null,
     last_turn: null,
+    // Beyond the original (after its fields, keeping their order).
+    queued_turns: 0,
   };
 }
 
@@ -68,7 +74,7 @@ export function decodeSnapshot(value: unknown, issues: string[] = []): Telemetry
   s.updated_at = f('updated_at', S.string, s.updated_at);
   for (const k of ['codex', 'pulse', 'evolution'] as const) s[k] = f(k, section, null);
   s.last_turn = f('last_turn', S.nullable(S.anyObject), null) as TurnRecord | null;
-  for (const g of ['bus', 'prompt_cache'] as const) {
+  for (const g of ['bus', 'prompt_cache', 'codex_tokens'] as const) {
     const obj = f(g, S.record(S.number()), undefined);
     if (obj) s[g] = obj;
   }
@@ -96,6 +102,7 @@ export class Telemetry {
   record(turn: TurnRecord): void {
     this.pending.total_turns++;
     if (turn.status === 'ok') this.pending.ok_turns++;
+    else if (turn.status === 'queued') this.pending.queued_turns++;
     else this.pending.error_turns++;
     if (turn.path === 'tool') this.pending.tool_turns++;
     else if (turn.path === 'skill') this.pending.skill_turns++;
@@ -186,5 +193,5 @@ export class Telemetry {
 }
 
 function zeroCounters(): Record<Counter, number> {
-  return { total_turns: 0, ok_turns: 0, error_turns: 0, provider_turns: 0, tool_turns: 0, skill_turns: 0, total_provider_attempts: 0 };
+  return { total_turns: 0, ok_turns: 0, error_turns: 0, provider_turns: 0, tool_turns: 0, skill_turns: 0, total_provider_attempts: 0, queued_turns: 0 };
 }

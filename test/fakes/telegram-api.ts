@@ -20,7 +20,13 @@ export interface Call {
 }
 
 /** One scripted answer for the next call of a method. */
-export type Scripted = { status: 429; retryAfter: number } | { status: number; description?: string } | { hang: true } | { raw: string };
+export type Scripted =
+  | { status: 429; retryAfter: number }
+  | { status: number; description?: string }
+  | { hang: true }
+  | { raw: string }
+  /** The connection is closed without an answer after the request was read ("socket hang up"); `deliver` records a sendMessage first (its fate unknown to the client). */
+  | { reset: true; deliver?: boolean };
 
 export interface FakeTelegram {
   /** API root for RUSTY_PINCH_CHANNELS_TELEGRAM_API_ROOT. */
@@ -43,6 +49,8 @@ export interface FakeTelegram {
   waitFor(pred: () => boolean, timeoutMs?: number, what?: string): Promise<void>;
   /** Highest offset a getUpdates call has confirmed. */
   confirmed(): number;
+  /** Bytes received from clients so far (benches: a client's socket writes). */
+  bytesIn(): number;
   close(): Promise<void>;
 }
 
@@ -131,6 +139,14 @@ export async function startFakeTelegram(options: { token?: string } = {}): Promi
           hung.add(res);
           return;
         }
+        if ('reset' in scripted) {
+          if (scripted.deliver && method === 'sendMessage') {
+            sent.push({ chat_id: String(body.chat_id), text: String(body.text ?? ''), ...(typeof body.parse_mode === 'string' ? { parse_mode: body.parse_mode } : {}), at: Date.now() });
+            wake();
+          }
+          res.socket?.destroy();
+          return;
+        }
         if ('raw' in scripted) {
           res.writeHead(200, { 'content-type': 'application/json' });
           return res.end(scripted.raw);
@@ -160,6 +176,15 @@ export async function startFakeTelegram(options: { token?: string } = {}): Promi
         default:
           return fail(res, 404, 'Not Found: method not found');
       }
+    });
+  });
+  const sockets = new Set<import('node:net').Socket>();
+  let closedBytes = 0;
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => {
+      closedBytes += s.bytesRead;
+      sockets.delete(s);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -220,6 +245,7 @@ export async function startFakeTelegram(options: { token?: string } = {}): Promi
       });
     },
     confirmed: () => confirmedOffset,
+    bytesIn: () => closedBytes + [...sockets].reduce((n, s) => n + s.bytesRead, 0),
     async close() {
       for (const r of hung) r.destroy();
       server.closeAllConnections();

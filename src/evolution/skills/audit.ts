@@ -1,56 +1,24 @@
-// The evolution audit record of a skill generation: one line appended to the hash-chained log
-// the self-update work keeps (WS/updates/evolution-audit.jsonl). Same record format as that
-// chain's unkeyed mode (sha256 over the sorted entries plus prev_hash), so its verifier reads
-// these lines; once the keyed chain is on main, this is replaced by its append.
-import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+// The evolution audit record of a skill generation: one record appended to the keyed,
+// hash-chained log the self-update work keeps (WS/updates/evolution-audit.jsonl), signed with
+// the same key (RUSTY_PINCH_EVOLUTION_MANIFEST_SIGNING_KEY) when one is configured, so
+// `evolution audit-verify`-style checks cover skills and updates as one chain.
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { withFileLock } from '../../store/index.js';
+import { AuditChain } from '../audit-chain.js';
+import { evolutionSettings } from '../settings.js';
 
 export function auditPath(workspace: string): string {
   return join(workspace, 'updates', 'evolution-audit.jsonl');
 }
 
-function canonicalPayload(record: Record<string, unknown>): string {
-  const entries = Object.keys(record)
-    .filter((k) => k !== 'hash')
-    .sort()
-    .map((k) => [k, record[k] ?? null]);
-  return JSON.stringify(entries);
-}
-
-function lastHash(path: string): string | null {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const span = Math.min(size, 64 * 1024);
-    const buf = Buffer.alloc(span);
-    readSync(fd, buf, 0, span, size - span);
-    const lines = buf.toString('utf8').split('\n').filter((l) => l.trim() !== '');
-    const last = lines[lines.length - 1];
-    if (!last) return null;
-    const hash = (JSON.parse(last) as { hash?: unknown }).hash;
-    return typeof hash === 'string' ? hash : null;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Appends one record under the log's lock; returns its hash. */
-export async function appendSkillAudit(workspace: string, fields: Record<string, unknown>): Promise<string> {
+/** Appends one record (under a short file lock between skill writers); returns its hash. */
+export async function appendSkillAudit(workspace: string, fields: Record<string, unknown>, env: Record<string, string | undefined> = {}): Promise<string> {
   const path = auditPath(workspace);
   mkdirSync(dirname(path), { recursive: true });
-  return withFileLock(path, async () => {
-    const record: Record<string, unknown> = { timestamp: new Date().toISOString(), kind: 'skill_generation', ...fields, hash_alg: 'sha256', key_id: null, prev_hash: lastHash(path) };
-    record.hash = createHash('sha256').update(canonicalPayload(record)).digest('hex');
-    appendFileSync(path, JSON.stringify(record) + '\n', { mode: 0o600 });
-    return record.hash as string;
-  });
+  const s = evolutionSettings(env, workspace);
+  const chain = new AuditChain({ path, key: s.manifestKey, keyring: s.manifestKeyring });
+  return withFileLock(path, () => chain.append({ timestamp: new Date().toISOString(), kind: 'skill_generation', ...fields }));
 }
 
 /** Generations started today (UTC): audit records of this kind not made by an approval or a resumed queued answer. */

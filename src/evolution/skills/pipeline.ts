@@ -35,6 +35,8 @@ export interface GenerationDeps {
   skillsDir: string;
   workspace: string;
   limits: SkillSettings;
+  /** The configuration's variables (the audit key of the evolution chain). */
+  env?: Record<string, string | undefined>;
   /** Which model answers: `codex_pool` or `provider:<name>`. */
   model: string;
   /** Keeps `evolution.last_skill_*` (merged into the evolution section). */
@@ -229,7 +231,7 @@ async function attemptLoop(deps: GenerationDeps, input: GenerationInput & { maxA
  * Promotes a staged candidate after the operator approved it. Only a candidate whose staged
  * report says it passed validation goes live.
  */
-export async function promoteApproved(deps: Pick<GenerationDeps, 'skillsDir' | 'workspace' | 'telemetry'>, p: { skill: string; goal: string; replace: boolean }): Promise<string> {
+export async function promoteApproved(deps: Pick<GenerationDeps, 'skillsDir' | 'workspace' | 'telemetry' | 'env'>, p: { skill: string; goal: string; replace: boolean }): Promise<string> {
   const lib = new SkillLibrary(deps.skillsDir, p.skill);
   let code: string;
   let report: { valid?: unknown; attempt?: unknown };
@@ -256,7 +258,7 @@ export async function promoteApproved(deps: Pick<GenerationDeps, 'skillsDir' | '
 type Outcome = Pick<GenerationResult, 'status' | 'skill' | 'goal' | 'model' | 'attempts' | 'promoted_path' | 'replaced_path' | 'approval_token' | 'error'>;
 
 /** Telemetry `evolution.last_skill_*` (merged into the section) and the audit record. */
-async function record(deps: Pick<GenerationDeps, 'workspace' | 'telemetry'>, origin: string, r: Outcome): Promise<void> {
+async function record(deps: Pick<GenerationDeps, 'workspace' | 'telemetry' | 'env'>, origin: string, r: Outcome): Promise<void> {
   if (deps.telemetry) {
     let current: Record<string, unknown> | null = null;
     try {
@@ -267,7 +269,7 @@ async function record(deps: Pick<GenerationDeps, 'workspace' | 'telemetry'>, ori
     deps.telemetry.setSection('evolution', { ...(current ?? {}), last_skill_name: r.skill, last_skill_status: r.status, last_skill_attempts: r.attempts, last_skill_model: r.model, last_skill_error: r.error, last_skill_at: new Date().toISOString() });
   }
   try {
-    await appendSkillAudit(deps.workspace, { skill: r.skill, goal: r.goal, origin, model: r.model, status: r.status, attempts: r.attempts, promoted_path: r.promoted_path, replaced_path: r.replaced_path, approval_token: r.approval_token, error: r.error });
+    await appendSkillAudit(deps.workspace, { skill: r.skill, goal: r.goal, origin, model: r.model, status: r.status, attempts: r.attempts, promoted_path: r.promoted_path, replaced_path: r.replaced_path, approval_token: r.approval_token, error: r.error }, deps.env);
   } catch (err) {
     emitEvent('warning', { message: `failed appending the evolution audit record: ${errorChain(err)}` });
   }

@@ -1,0 +1,155 @@
+// The exclusive evolution operation lock (`updates/evolution.lock`, shared by self-update and
+// skill generation). Acquire = O_CREAT|O_EXCL create with one line
+// `operation=<op> pid=<pid> started_at=<RFC3339>`; release = unlink. A lock is stale when its age
+// reaches the threshold OR (our addition) its holder pid is no longer alive on this host, so a
+// kill -9 does not block updates for 15 minutes and a slow live apply keeps its lock.
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { emitEvent } from '../observe/index.js';
+import { EvolutionError } from './errors.js';
+import { isNotFound, nowStamp } from './fs-util.js';
+
+export interface LockPolicy {
+  /** Seconds after which a lock is stale; 0 disables age-based staleness. */
+  staleAfterSecs: number;
+  autoRecoverStale: boolean;
+}
+
+export interface LockStatus {
+  lock_path: string;
+  lock_exists: boolean;
+  operation: string | null;
+  pid: number | null;
+  started_at: string | null;
+  age_secs: number | null;
+  holder_alive: boolean | null;
+  stale: boolean | null;
+  stale_after_secs: number | null;
+  auto_recover_stale_lock: boolean;
+  force_unlocked: boolean;
+}
+
+export interface HeldLock {
+  release(): void;
+}
+
+function parseLock(text: string): { operation?: string; pid?: number; started_at?: string; host?: string } {
+  const out: { operation?: string; pid?: number; started_at?: string; host?: string } = {};
+  for (const tok of text.split(/\s+/)) {
+    const i = tok.indexOf('=');
+    if (i <= 0) continue;
+    const k = tok.slice(0, i);
+    const v = tok.slice(i + 1);
+    if (k === 'operation') out.operation = v;
+    else if (k === 'pid' && /^\d{1,10}$/.test(v) && Number(v) <= 0xffffffff) out.pid = Number(v);
+    else if (k === 'started_at') out.started_at = v;
+    else if (k === 'host') out.host = v;
+  }
+  return out;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class EvolutionLock {
+  constructor(
+    readonly path: string,
+    private readonly policy: LockPolicy,
+  ) {}
+
+  status(): LockStatus {
+    const base: LockStatus = {
+      lock_path: this.path,
+      lock_exists: false,
+      operation: null,
+      pid: null,
+      started_at: null,
+      age_secs: null,
+      holder_alive: null,
+      stale: null,
+      stale_after_secs: this.policy.staleAfterSecs > 0 ? this.policy.staleAfterSecs : null,
+      auto_recover_stale_lock: this.policy.autoRecoverStale,
+      force_unlocked: false,
+    };
+    let text: string;
+    let mtimeMs: number;
+    try {
+      text = readFileSync(this.path, 'utf8');
+      mtimeMs = statSync(this.path).mtimeMs;
+    } catch (err) {
+      if (isNotFound(err)) return base;
+      throw err;
+    }
+    const p = parseLock(text);
+    const started = p.started_at ? Date.parse(p.started_at) : NaN;
+    const now = Date.now();
+    const from = Number.isFinite(started) && started <= now ? started : mtimeMs;
+    const age = Math.max(0, Math.floor((now - from) / 1000));
+    // Liveness only means something for a holder on this host (a shared volume may hold others').
+    const alive = p.pid !== undefined && (p.host === undefined || p.host === hostname()) ? pidAlive(p.pid) : null;
+    const aged = this.policy.staleAfterSecs > 0 ? age >= this.policy.staleAfterSecs : null;
+    const stale = alive === false ? true : aged;
+    return { ...base, lock_exists: true, operation: p.operation ?? null, pid: p.pid ?? null, started_at: p.started_at ?? null, age_secs: age, holder_alive: alive, stale };
+  }
+
+  /** Takes the lock or throws the original's contention message (recovering a stale lock once). */
+  acquire(operation: string): HeldLock {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const fd = openSync(this.path, 'wx', 0o600);
+        try {
+          writeSync(fd, `operation=${operation} pid=${process.pid} started_at=${nowStamp()} host=${hostname()}\n`);
+        } finally {
+          closeSync(fd);
+        }
+        let released = false;
+        return {
+          release: () => {
+            if (released) return;
+            released = true;
+            try {
+              unlinkSync(this.path);
+            } catch (err) {
+              if (!isNotFound(err)) emitEvent('evolution_lock_release_error', { message: (err as Error).message });
+            }
+          },
+        };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const st = this.status();
+      if (!st.lock_exists) continue; // released between our create and read: try again
+      if (attempt === 0 && this.policy.autoRecoverStale && st.stale === true) {
+        try {
+          unlinkSync(this.path);
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+        emitEvent('evolution_lock_recovered', { lock: this.path, age_secs: st.age_secs, stale_after_secs: st.stale_after_secs, holder_alive: st.holder_alive });
+        continue;
+      }
+      const holder = [st.operation !== null ? `operation=${st.operation}` : '', st.pid !== null ? `pid=${st.pid}` : '', st.started_at !== null ? `started_at=${st.started_at}` : ''].filter(Boolean).join(' ');
+      const staleText = st.stale === true ? '. lock appears stale; re-run with evolution force-unlock --confirm' : '';
+      throw new EvolutionError(`another evolution operation is already in progress: ${holder ? holder + ' ' : ''}(lock: ${this.path})${staleText}`, { code: 'evolution_locked' });
+    }
+  }
+
+  /** Removes the lock whoever holds it; the report is computed before removal. */
+  forceUnlock(): LockStatus {
+    const st = this.status();
+    let removed = false;
+    try {
+      unlinkSync(this.path);
+      removed = true;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    return { ...st, lock_exists: false, force_unlocked: removed };
+  }
+}
