@@ -1,8 +1,8 @@
 // Channel benchmark (issue 3): 50 Telegram chats each send one message at once, with a provider
 // that takes 200 ms per reply, through the real adapter, runner and Runtime against the fake Bot
 // API. Reported against a baseline measured here: one chat, one message.
-import { createApp } from '../src/core/index.js';
-import { hostChannel } from '../src/core/channel-host.js';
+import { createApp } from '../src/app/index.js';
+import { hostChannel } from '../src/app/channel-host.js';
 import { TelegramAdapter } from '../src/channels/index.js';
 import { settingsFromEnv } from '../src/config/index.js';
 import { setEventSink } from '../src/observe/index.js';

@@ -4,7 +4,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createApp } from '../src/core/index.js';
+import { createApp } from '../src/app/index.js';
 import { settingsFromEnv } from '../src/config/index.js';
 import { setEventSink } from '../src/observe/index.js';
 import { CLI, cleanEnv, tempDir } from '../test/helpers.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { settingsFromEnv } from '../src/config/index.js';
-import { createApp, type App } from '../src/core/index.js';
+import { createApp, type App } from '../src/app/index.js';
 import { setEventSink } from '../src/observe/index.js';
 import { cleanEnv, FAKE_CODEX, tempDir } from './helpers.js';
 import { CodexProvider } from '../src/providers/codex-provider.js';
@@ -34,7 +34,7 @@ async function openaiApp(dir: string): Promise<App> {
 }
 
 function sessionRecords(app: App, id: string): Array<Record<string, any>> {
-  return readFileSync(app.runtime.sessions.pathFor(id), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  return readFileSync(app.sessions.pathFor(id), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 }
 
 test('native tool call: executed, result sent back, final answer returned, exchange persisted', async () => {
@@ -93,7 +93,7 @@ test('a risky tool asked for by the model is refused with a clear message, not r
   const t = tempDir();
   const app = await openaiApp(t.dir);
   let ran = false;
-  app.runtime.tools.register({
+  app.tools.register({
     name: 'wipe_disk',
     description: 'test tool marked risky',
     usage: '/tool wipe_disk',

@@ -1,14 +1,14 @@
 // No wedge: chat turns through createApp/Runtime with the codex provider get queued when quota
-// runs out, and once capacity returns (controllable clock) the serve drainer runs them in order
-// and their answers reach the chat through the deferred-reply path and the session file.
+// runs out, and once capacity returns (controllable clock) serve's one Codex drainer runs them in
+// order and their answers reach the session file and then the chat through the one outbox.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { settingsFromEnv } from '../src/config/index.js';
-import { createApp } from '../src/core/index.js';
-import { buildServeComponents } from '../src/core/serve-components.js';
-import { CodexDrainer, Outbox, openCodexPool } from '../src/brain/index.js';
-import type { DeferredReply } from '../src/kernel/index.js';
+import { createApp } from '../src/app/index.js';
+import { buildServeComponents } from '../src/app/serve-components.js';
+import { openDeliveringCodexPool } from '../src/app/codex.js';
+import type { OutboxRecord } from '../src/store/index.js';
 import { FAKE_CODEX, cleanEnv, tempDir } from './helpers.js';
 
 async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
@@ -31,8 +31,7 @@ test('queued chat turns are answered in their chat once capacity returns (serve 
   const stopAll: Array<() => Promise<void>> = [];
   try {
     assert.ok(app.codex, 'createApp wires the pool when the provider is codex');
-    const got: DeferredReply[] = [];
-    app.runtime.onDeferredReply((r) => got.push(r));
+    const got: OutboxRecord[] = [];
     const turn = (text: string) => app.runtime.handle({ sessionId: 'telegram:42', text, channel: 'telegram', chatId: '42' });
     for (let i = 1; i <= 3; i++) {
       const r = await turn(`hi ${i}`);
@@ -48,25 +47,27 @@ test('queued chat turns are answered in their chat once capacity returns (serve 
     const q5 = await turn('hi 5');
     assert.equal(q5.deferred, true);
 
-    const components = await buildServeComponents(app);
+    const components = await buildServeComponents(app, { deliver: async (r) => void got.push(r), outboxPollMs: 50 });
     const drainer = components.find((c) => c.name === 'codex-drainer');
     assert.ok(drainer, 'serve gets the codex drainer');
-    const ac = new AbortController();
-    await drainer.start({ app, signal: ac.signal, notify: async () => {} });
-    stopAll.push(() => drainer.stop());
+    for (const c of components.filter((c) => c.name !== 'pulse')) {
+      await c.start();
+      stopAll.push(() => c.stop());
+    }
 
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(got.length, 0, 'nothing runs while the guard holds');
     now += 3600 * 1000; // the window rolls: capacity is back
     await waitFor(() => got.length === 2);
-    assert.deepEqual(got.map((g) => g.requestId), [q4.requestId, q5.requestId]);
+    assert.deepEqual(got.map((g) => g.request_id), [q4.requestId, q5.requestId]);
     for (const g of got) {
-      assert.equal(g.sessionId, 'telegram:42');
+      assert.equal(g.kind, 'reply');
+      assert.equal(g.session_id, 'telegram:42');
       assert.equal(g.channel, 'telegram');
-      assert.equal(g.chatId, '42');
+      assert.equal(g.chat_id, '42');
       assert.match(g.text, /^fake codex saw:/);
     }
-    const session = readFileSync(app.runtime.sessions.pathFor('telegram:42'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const session = readFileSync(app.sessions.pathFor('telegram:42'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const deferred = session.filter((m) => m.deferred === true);
     assert.deepEqual(deferred.map((m) => m.request_id), [q4.requestId, q5.requestId]);
     assert.equal(((await app.codex.status()) as any).queue_depth, 0);
@@ -77,42 +78,38 @@ test('queued chat turns are answered in their chat once capacity returns (serve 
   }
 });
 
-test('a chat task drained by another process: persisted there, then sent to the chat by serve (outbox)', async () => {
+test('a chat task drained by another process: persisted there, then sent to the chat by serve (the one outbox)', async () => {
   const { dir, cleanup } = tempDir('rp-brain-outbox-');
   const settings = settingsFor(dir);
   let now = 70_000_000;
   const app = await createApp({ settings, codexPool: { clock: () => now } });
   try {
-    // "Another process": a pool with no delivery hook (as `codex drain-one` has).
-    const other = openCodexPool(settings, { clock: () => now });
+    // "Another process": the pool as `codex drain-one` opens it (no runtime, no channel).
+    const other = await openDeliveringCodexPool(settings, { clock: () => now });
     for (let i = 0; i < 3; i++) await other.generate({ prompt: `fill ${i}`, purpose: 'p' });
     const q = await other.generate({ prompt: 'late question', purpose: 'provider_turn:telegram:7', sessionId: 'telegram:7', requestId: 'req-77', origin: { channel: 'telegram', chatId: '7' } });
     assert.equal(q.status, 'queued');
     now += 3600 * 1000;
     const d = (await other.drainOne()) as any;
     assert.equal(d.status, 'executed');
-    const session = readFileSync(app.runtime.sessions.pathFor('telegram:7'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const session = readFileSync(app.sessions.pathFor('telegram:7'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(session.at(-1).content, 'fake codex saw: late question');
     assert.equal(session.at(-1).request_id, 'req-77');
 
     const sent: Array<[string, string]> = [];
-    const components = await buildServeComponents(app);
-    const drainer = components.find((c) => c.name === 'codex-drainer')!;
-    await drainer.start({ app, signal: new AbortController().signal, notify: async (target, text) => void sent.push([target, text]) });
+    const components = await buildServeComponents(app, { deliver: async (r) => void sent.push([`${r.channel}:${r.chat_id}`, r.text]), outboxPollMs: 50 });
+    const outbox = components.find((c) => c.name === 'outbox')!;
+    await outbox.start();
     try {
       await waitFor(() => sent.length === 1);
       assert.deepEqual(sent, [['telegram:7', 'fake codex saw: late question']]);
-      // Delivered once: the entry left the outbox, and one more full drain pass (run here,
-      // not waited for) delivers nothing again; the session got no second copy.
-      await waitFor(() => !new Outbox(settings.workspace).hasEntries());
-      const extra: string[] = [];
-      await new CodexDrainer(app.codex!, { deliver: async (e) => void extra.push(e.session_id) }).step();
-      assert.deepEqual(extra, []);
-      assert.equal(sent.length, 1);
-      const again = readFileSync(app.runtime.sessions.pathFor('telegram:7'), 'utf8').trim().split('\n');
+      // Delivered once: settled (gone from the outbox), and the session got no second copy.
+      await waitFor(() => !app.outbox.hasEntries());
+      assert.deepEqual(await app.outbox.list(), []);
+      const again = readFileSync(app.sessions.pathFor('telegram:7'), 'utf8').trim().split('\n');
       assert.equal(again.length, session.length);
     } finally {
-      await drainer.stop();
+      await outbox.stop();
     }
   } finally {
     await app.close();
@@ -125,7 +122,7 @@ test('serve has no codex drainer when the provider is not codex and no queue exi
   const app = await createApp({ settings: settingsFromEnv(cleanEnv(dir), dir) });
   try {
     assert.equal(app.codex, undefined);
-    assert.equal((await buildServeComponents(app)).some((c) => c.name === 'codex-drainer'), false);
+    assert.equal((await buildServeComponents(app, { deliver: async () => undefined })).some((c) => c.name === 'codex-drainer'), false);
   } finally {
     await app.close();
     cleanup();

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createApp } from '../src/core/index.js';
+import { createApp } from '../src/app/index.js';
 import { settingsFromEnv } from '../src/config/index.js';
 import { setEventSink } from '../src/observe/index.js';
 import { ProviderError, type Provider, type ProviderRequest, type ProviderResult } from '../src/providers/index.js';
@@ -119,7 +119,7 @@ test('the user message is persisted even when the provider fails; one turn event
     assert.equal(turns[0].attempts, 3);
     assert.equal(turns[0].latency_ms, 1234);
     await app.close();
-    const snap = app.runtime.telemetry.read();
+    const snap = app.telemetry.read();
     assert.equal(snap.error_turns, 1);
     assert.equal(snap.last_turn?.request_id, reply.requestId);
   } finally {
@@ -140,7 +140,7 @@ test('a /tool turn never calls the provider, even without a key', async () => {
     assert.match(bad.text, /request_id=.*control characters/);
     const empty = await app.runtime.handle({ sessionId: 't', text: '/tool' });
     assert.match(empty.text, /tool command missing name\. usage: \/tool <name> \[args\]/);
-    const records = app.runtime.sessions.all('t').map((r) => r.content);
+    const records = app.sessions.all('t').map((r) => r.content);
     assert.deepEqual(records, ['/tool model_info', r.text]);
     await app.close();
   } finally {
@@ -164,19 +164,17 @@ test('hostile session ids fail the turn cleanly', async () => {
   }
 });
 
-test('queued provider results are deferred: no assistant record until completeDeferred', async () => {
+test('queued provider results are deferred: no assistant record until completeDeferred, which goes to the outbox', async () => {
   const p = new ScriptedProvider(async () => ({ content: 'Queued; I will answer here.', attempts: 0, latencyMs: 0, queued: { taskId: '7', queueDepth: 1, reason: 'rate_limit_guard' } }));
   const s = setup(p);
   try {
     const app = await s.app();
-    const got: string[] = [];
-    app.runtime.onDeferredReply((d) => got.push(`${d.chatId}:${d.text}`));
     const r = await app.runtime.handle({ sessionId: 'q', text: 'hello', channel: 'telegram', chatId: '42' });
     assert.equal(r.deferred, true);
-    assert.deepEqual(app.runtime.sessions.all('q').map((x) => x.role), ['user']);
+    assert.deepEqual(app.sessions.all('q').map((x) => x.role), ['user']);
     await app.runtime.completeDeferred({ sessionId: 'q', channel: 'telegram', chatId: '42', text: 'real answer', requestId: r.requestId });
-    assert.deepEqual(got, ['42:real answer']);
-    assert.deepEqual(app.runtime.sessions.all('q').map((x) => x.content), ['hello', 'real answer']);
+    assert.deepEqual((await app.outbox.list()).map((o) => [o.kind, o.channel, o.chat_id, o.text, o.session_id, o.request_id]), [['reply', 'telegram', '42', 'real answer', 'q', r.requestId]]);
+    assert.deepEqual(app.sessions.all('q').map((x) => x.content), ['hello', 'real answer']);
     await app.close();
   } finally {
     s.done();

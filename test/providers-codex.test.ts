@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { settingsFromEnv, type Settings } from '../src/config/index.js';
-import { createApp, type App } from '../src/core/index.js';
+import { createApp, type App } from '../src/app/index.js';
 import { setEventSink } from '../src/observe/index.js';
 import { CodexProvider, queuedText, type CodexExecutor } from '../src/providers/codex-provider.js';
 import { renderCodexPrompt } from '../src/providers/codex-prompt.js';
@@ -133,7 +133,7 @@ test('hang: the turn fails after the timeout, the child is gone, the user messag
     assert.match(r.error ?? '', /^codex cli timed out after 1s and was stopped \(attempts=1, latency_ms=\d+\)$/);
     const pid = s.log()[0]!.pid as number;
     assert.ok(await processGone(pid, 10_000), 'the hung child was stopped');
-    assert.deepEqual(a.runtime.sessions.all('h').map((m) => m.content), ['hello?']);
+    assert.deepEqual(a.sessions.all('h').map((m) => m.content), ['hello?']);
   } finally {
     await a.close();
     s.cleanup();

@@ -134,12 +134,15 @@ test('tick end to end: failing and recovering health check notify once each; app
     assert.equal(notifications.length, 1);
     assert.match(String(notifications[0]?.text), /job 'api' is failing: .*expected 200, got 500/);
     assert.equal(notifications[0]?.target, 'telegram:42');
-    assert.equal(notifications[0]?.status, 'pending', 'no channel in a CLI process: kept for serve');
+    assert.equal(notifications[0]?.status, 'queued', 'no channel in a CLI process: handed to the outbox for serve');
     status = 200;
     await tick();
     await tick();
     assert.equal(notifications.length, 2);
     assert.match(String(notifications[1]?.text), /job 'api' recovered/);
+    // The one road out: both wait in the durable outbox for serve's drainer.
+    const outbox = readFileSync(join(t.dir, 'workspace', 'outbox', 'outbox.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(outbox.map((r) => [r.kind, r.channel, r.chat_id]), [['notification', 'telegram', '42'], ['notification', 'telegram', '42']]);
     const st = await json(['status'], e);
     assert.equal(st.jobs[0].history.length, 5);
     assert.deepEqual(Object.keys(st.jobs[0].history[0]), ['started_at', 'due_at', 'status', 'latency_ms', 'message']);

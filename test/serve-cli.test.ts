@@ -1,6 +1,7 @@
 // `serve` spawned as a user would, with Telegram and WhatsApp enabled against loopback fakes:
 // /healthz, /readyz (503 until channels are up, then 200), /metrics after turns, SIGTERM during
-// a slow turn (the reply is still sent, exit 0), no channels, and garbage settings.
+// a slow turn (the reply is still sent, exit 0), a message a CLI process left in the outbox
+// (sent by serve), no channels, and garbage settings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -79,7 +80,7 @@ test('serve: both channels against the fakes; readyz 503 then 200; metrics after
   await probe.kill();
   const wa = probe;
   const ops = await freePort();
-  const env = serveEnv(t.dir, tg, wa, ops, { RUSTY_PINCH_PROVIDER: 'openai', RUSTY_PINCH_OPENAI_API_BASE: provider.base, RUSTY_PINCH_API_KEY: 'sk-test-key-for-fake' });
+  const env = serveEnv(t.dir, tg, wa, ops, { RUSTY_PINCH_PROVIDER: 'openai', RUSTY_PINCH_OPENAI_API_BASE: provider.base, RUSTY_PINCH_API_KEY: 'sk-test-key-for-fake', RUSTY_PINCH_PULSE_NOTIFY: 'telegram:777' });
   const serve = startCli(['serve'], env);
   const base = `http://127.0.0.1:${ops}`;
   try {
@@ -121,6 +122,14 @@ test('serve: both channels against the fakes; readyz 503 then 200; metrics after
     assert.match(metrics.body, /rusty_pinch_channel_ready\{channel="telegram"\} 1/);
     assert.equal((await get(`${base}/nope`)).status, 404);
     assert.equal((await fetch(`${base}/healthz`, { method: 'POST' })).status, 405);
+
+    // One road out: a CLI process parks a risky action; its approval request goes into the
+    // durable outbox, and serve's drainer sends it to the notify target.
+    const ooda = await runCli(['pulse', 'ooda', '--action', 'deploy production'], { env });
+    assert.equal(ooda.code, 0, ooda.stderr);
+    const token = (JSON.parse(ooda.stdout) as { approval_token: string }).approval_token;
+    await tg.waitFor(() => tg.sent.some((m) => m.chat_id === '777'), 10_000, 'approval request from the outbox');
+    assert.match(tg.sent.find((m) => m.chat_id === '777')!.text, new RegExp(`pulse approve --token ${token}`));
 
     // SIGTERM while a slow WhatsApp turn runs: the reply still goes out, then exit 0.
     wa.inbound({ from: '99999@lid', pn: '4915550001@s.whatsapp.net', text: 'slow one', id: 'W2' });

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkSkillUrl, parseSkillUrl, SkillManager, type Resolver } from '../src/skills/index.js';
-import { skillHttpRequest } from '../src/skills/host-http.js';
+import { skillHttpRequest } from '../src/net/index.js';
 import type { SkillSettings } from '../src/config/index.js';
 import { tempDir } from './helpers.js';
 

@@ -1,14 +1,11 @@
-// The `serve` side of the pool: drains the queue as soon as quota or health allows, runs the
-// periodic health checks, and sends answers other processes left in the outbox. Idle cost is
-// one small lock-free file read per poll.
+// The `serve` side of the pool, its one drainer: drains the queue as soon as quota or health
+// allows and runs the periodic health checks. Answers leave through the runtime door's late
+// path (session, then the outbox). Idle cost is one small lock-free file read per poll.
 import { errorChain } from '../kernel/index.js';
 import { emitEvent } from '../observe/index.js';
 import type { CodexPool } from './pool.js';
-import { Outbox, type OutboxEntry } from './outbox.js';
 
 export interface DrainerOptions {
-  /** Sends an outbox entry to its chat (serve: ServeContext.notify). Without it the outbox is left alone. */
-  deliver?: (entry: OutboxEntry) => Promise<void>;
   /** Longest sleep between looks at the state file (work queued by other processes). Default 2000 ms. */
   pollMs?: number;
 }
@@ -22,11 +19,9 @@ export class CodexDrainer {
   private kicked = false;
   private loop: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
-  private readonly outbox: Outbox;
   private readonly pollMs: number;
 
-  constructor(readonly pool: CodexPool, private readonly options: DrainerOptions = {}) {
-    this.outbox = new Outbox(pool.settings.workspace);
+  constructor(readonly pool: CodexPool, options: DrainerOptions = {}) {
     this.pollMs = options.pollMs ?? 2000;
   }
 
@@ -49,7 +44,7 @@ export class CodexDrainer {
     await this.loop;
   }
 
-  /** One pass: due health checks, outbox, then the queue while it can run. Returns ms to sleep. */
+  /** One pass: due health checks, then the queue while it can run. Returns ms to sleep. */
   async step(): Promise<number> {
     const now = this.pool.clock();
     let work = this.pool.peekWork();
@@ -57,7 +52,6 @@ export class CodexDrainer {
       await this.pool.healthcheck(false);
       work = this.pool.peekWork();
     }
-    await this.deliverOutbox();
     for (let ran = 0; work.canRun && !this.stopped; ran++) {
       if (ran >= MAX_PER_PASS) return 0;
       const r = await this.pool.drainOne();
@@ -65,7 +59,6 @@ export class CodexDrainer {
       if (r.status === 'error') emitEvent('codex_drain_error', { message: r.message });
       work = this.pool.peekWork();
     }
-    await this.deliverOutbox();
     const later = this.pool.clock();
     const until = Math.min(work.healthDueAt, work.queueDepth > 0 && work.capacityAt !== undefined ? work.capacityAt : Infinity) - later;
     return Math.max(10, Math.min(this.pollMs, until));
@@ -89,20 +82,6 @@ export class CodexDrainer {
         };
       });
       this.wake = undefined;
-    }
-  }
-
-  private async deliverOutbox(): Promise<void> {
-    const deliver = this.options.deliver;
-    if (!deliver || !this.outbox.hasEntries()) return;
-    for (const entry of await this.outbox.takeAll()) {
-      try {
-        await deliver(entry);
-        emitEvent('codex_outbox_delivered', { task_id: entry.task_id, session_id: entry.session_id, channel: entry.channel });
-      } catch (err) {
-        // Already in the session file; the chat just misses the push.
-        emitEvent('codex_outbox_error', { task_id: entry.task_id, session_id: entry.session_id, channel: entry.channel, message: errorChain(err) });
-      }
     }
   }
 }

@@ -1,5 +1,6 @@
 // Brain face: the Codex account pool (rate windows, persistent queue, health checks), its
-// `serve` drainer and the per-account login.
+// one `serve` drainer and the per-account login. Late answers leave through the door the
+// composition root hands in (onTaskDone), never by the Brain writing sessions itself.
 import type { Settings } from '../config/index.js';
 import { CodexPool, type CodexPoolDeps } from './pool.js';
 
@@ -7,7 +8,6 @@ export { CodexPool, MAX_TASK_ATTEMPTS, DRAIN_NOOP, type CodexPoolDeps, type Task
 export { friendlyFailure, type DoneTask, type TaskResult, type TaskDoneHook } from './deliver.js';
 export type { CodexRunner } from './health.js';
 export { accountHome } from './accounts.js';
-export { Outbox, type OutboxEntry } from './outbox.js';
 export { CodexDrainer, type DrainerOptions } from './drainer.js';
 export { loginAccount, type LoginResult } from './login.js';
 

@@ -23,7 +23,7 @@ export interface CodexPoolDeps {
   runner?: CodexRunner;
   /** Wall clock in epoch ms for windows, health intervals and timestamps (default Date.now). */
   clock?: () => number;
-  /** Called when a queued task finished (answer or final failure); default: session + outbox. */
+  /** Called when a queued task finished (answer or final failure): the app's late-answer door. */
   onTaskDone?: TaskDoneHook;
   /** Where the `codex` telemetry section goes; default: an own Telemetry flushed after each call. */
   telemetry?: Telemetry;

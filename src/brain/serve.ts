@@ -1,7 +1,7 @@
-// The pool's part in `serve`: a component (structurally a core ServeComponent) running the
-// drainer, and the hook that turns a finished queued task into a deferred chat reply.
+// The pool's part in `serve`: the one component that drains the Codex queue (a kernel
+// Component), and the hook that turns a finished queued task into a late answer at the door.
 import { existsSync } from 'node:fs';
-import type { DeferredReply } from '../kernel/index.js';
+import type { Component, DeferredReply } from '../kernel/index.js';
 import type { Settings } from '../config/index.js';
 import type { Telemetry } from '../store/index.js';
 import { CodexPool } from './pool.js';
@@ -9,7 +9,7 @@ import { CodexDrainer } from './drainer.js';
 import { StateFile } from './state.js';
 import type { TaskDoneHook } from './deliver.js';
 
-/** Routes a queued chat task's answer (or friendly failure) to `complete` (runtime.completeDeferred). */
+/** Routes a queued chat task's answer (or friendly failure) to `complete` (the door's completeDeferred). */
 export function deferredReplyHook(complete: (reply: DeferredReply) => void | Promise<void>): TaskDoneHook {
   return async (task, result) => {
     if (!task.sessionId) return;
@@ -17,10 +17,9 @@ export function deferredReplyHook(complete: (reply: DeferredReply) => void | Pro
   };
 }
 
-export interface CodexServeComponent {
-  name: string;
-  start(ctx: { notify(target: string, text: string): Promise<void> }): Promise<void>;
-  stop(): Promise<void>;
+/** The serve drainer component; `kick()` wakes it (Pulse's drain job asks it instead of draining itself). */
+export interface CodexServeComponent extends Component {
+  kick(): void;
 }
 
 /**
@@ -34,10 +33,12 @@ export function codexServeComponent(settings: Settings, pool: CodexPool | undefi
   let drainer: CodexDrainer | undefined;
   return {
     name: 'codex-drainer',
-    async start(ctx) {
-      drainer = new CodexDrainer(p, { deliver: (e) => ctx.notify(`${e.channel}:${e.chat_id}`, e.text), pollMs: deps.pollMs });
+    async start() {
+      drainer = new CodexDrainer(p, { pollMs: deps.pollMs });
       drainer.start();
     },
+    ready: () => drainer !== undefined,
+    kick: () => drainer?.kick(),
     async stop() {
       await drainer?.stop();
     },

@@ -1,14 +1,8 @@
-// Timing helpers shared by the channel adapters: capped exponential backoff with jitter and a
-// sleep that an AbortSignal cuts short.
+// Timing helpers shared by the channel adapters: the kernel's backoff and abortable sleep, and
+// a signal that aborts when any of several does.
 
-/** Delay for the `attempt`-th consecutive failure (0-based): base·2^attempt, capped, ±20 % jitter. */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const exp = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
-  return Math.max(0, Math.round(exp * (0.8 + 0.4 * random())));
-}
-
-/** The kernel's abortable sleep, re-exported for this module's callers. */
-export { sleep } from '../kernel/index.js';
+/** The kernel's backoff and abortable sleep, re-exported for this module's callers. */
+export { backoffDelay, sleep } from '../kernel/index.js';
 
 /** An AbortSignal that aborts when any of `signals` does. */
 export function anySignal(signals: AbortSignal[]): { signal: AbortSignal; dispose: () => void } {

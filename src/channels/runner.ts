@@ -1,11 +1,11 @@
 // The shared channel runner: takes normalised messages from an adapter, drops duplicates, asks
-// AccessControl who may talk, runs turns through an injected handler (per-chat order, bounded
-// cross-chat concurrency), shows typing, sends replies or a friendly failure notice, counts
+// AccessControl who may talk, runs turns through an injected handler in arrival order per chat
+// (the bound on turns running at once is the runtime's, the one door's), shows typing, sends replies or a friendly failure notice, counts
 // `--max-messages`, and stops gracefully (stop polling, finish in-flight turns, bounded wait).
 import { emitEvent } from '../observe/index.js';
 import type { ChannelAdapter, ChannelMessage } from './types.js';
 import type { AccessControl } from './access.js';
-import { AppError, KeyedQueue } from '../kernel/index.js';
+import { AppError, FRIENDLY_FAILURE, KeyedQueue, RecentKeys } from '../kernel/index.js';
 
 export interface TurnInput {
   sessionId: string;
@@ -36,8 +36,8 @@ export class NotAcceptedError extends AppError {
   }
 }
 
-/** What a chat user sees when a turn fails; the detail stays in the event log. */
-export const FRIENDLY_FAILURE = 'Sorry, something went wrong while I was answering. Please try again in a moment.';
+/** What a chat user sees when a turn fails (the kernel's one text); the detail stays in the event log. */
+export { FRIENDLY_FAILURE };
 
 export interface RunnerOptions {
   adapter: ChannelAdapter;
@@ -45,8 +45,6 @@ export interface RunnerOptions {
   handle: TurnHandler;
   /** Stop after this many turns (allowed messages with text), like the original's flag. */
   maxMessages?: number;
-  /** Turns running at once across chats. Default 8. */
-  concurrency?: number;
   /** How long a stop waits for in-flight turns before aborting them. Default 25 s. */
   drainMs?: number;
   /** Typing indicator refresh. Default 4 s; stops after typingMaxMs (default 5 min). */
@@ -63,19 +61,6 @@ export interface RunnerStats {
   turns: number;
   queueDepth: number;
   activeTurns: number;
-}
-
-/** Remembers the last `size` keys (duplicate detection). */
-class RecentKeys {
-  private readonly keys = new Set<string>();
-  constructor(private readonly size: number) {}
-  /** True if `key` was seen already; records it otherwise. */
-  seen(key: string): boolean {
-    if (this.keys.has(key)) return true;
-    this.keys.add(key);
-    if (this.keys.size > this.size) this.keys.delete(this.keys.values().next().value as string);
-    return false;
-  }
 }
 
 export class ChannelRunner {
@@ -106,7 +91,8 @@ export class ChannelRunner {
     this.drainMs = options.drainMs ?? 25_000;
     this.typingIntervalMs = options.typingIntervalMs ?? 4000;
     this.typingMaxMs = options.typingMaxMs ?? 5 * 60_000;
-    this.queue = new KeyedQueue(options.concurrency ?? 8);
+    // Per-chat order only: the one bound on concurrent turns is the runtime's.
+    this.queue = new KeyedQueue(Number.POSITIVE_INFINITY);
   }
 
   get stats(): RunnerStats {
@@ -160,9 +146,12 @@ export class ChannelRunner {
     this.turnCtl.abort();
   }
 
-  /** Sends a late answer (queued Codex task) to a chat, in order with that chat's replies. */
+  /**
+   * Sends a message delivered after its turn (the outbox drainer's road into this channel), in
+   * order with that chat's replies. Rejects when the send failed, so the outbox retries it.
+   */
   deliver(chatId: string, text: string): Promise<void> {
-    return this.queue.run(chatId, () => this.send(chatId, text && text.trim() ? text : '(empty response)'));
+    return this.queue.run(chatId, () => this.send(chatId, text && text.trim() ? text : '(empty response)', true));
   }
 
   /** Resolves drainMs (+ a short grace for aborted turns to unwind) after the stop began. */
@@ -180,7 +169,7 @@ export class ChannelRunner {
   private onMessage(msg: ChannelMessage): Promise<void> {
     if (this.stopping) return Promise.reject(new NotAcceptedError());
     this.counts.messagesIn++;
-    if (msg.messageId !== undefined && this.recent.seen(`${msg.chatId}\u0000${msg.messageId}`)) {
+    if (msg.messageId !== undefined && this.recent.checkAndAdd(`${msg.chatId}\u0000${msg.messageId}`)) {
       this.counts.duplicates++;
       emitEvent('channel_duplicate', { channel: this.channel, chat_id: msg.chatId, message_id: msg.messageId, update_id: null });
       return Promise.resolve();
@@ -246,14 +235,15 @@ export class ChannelRunner {
     return () => clearInterval(timer);
   }
 
-  /** Sends, logging (not throwing) a failure: the message counts as handled either way. */
-  private async send(chatId: string, text: string): Promise<void> {
+  /** Sends, logging a failure; a turn's reply counts as handled either way (rethrow: for deliver). */
+  private async send(chatId: string, text: string, rethrow = false): Promise<void> {
     try {
       await this.adapter.send(chatId, text);
       this.counts.messagesOut++;
     } catch (err) {
       this.counts.sendErrors++;
       emitEvent('channel_send_error', { channel: this.channel, chat_id: chatId, error: (err as Error)?.message ?? String(err) });
+      if (rethrow) throw err;
     }
   }
 }

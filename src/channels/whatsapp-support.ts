@@ -1,5 +1,5 @@
-// Small pieces of the WhatsApp bridge client: the bounded outbound queue, the duplicate-id
-// memory, reconnect backoff with jitter, bridge URL checks and an abortable sleep.
+// Small pieces of the WhatsApp bridge client: the bounded outbound queue, bridge URL checks (the duplicate cache,
+// backoff and sleep are the kernel's, re-exported).
 
 export interface QueuedReply {
   chatId: string;
@@ -45,28 +45,8 @@ export class OutboundQueue {
   }
 }
 
-/** The last `capacity` message ids seen (insertion-ordered LRU). */
-export class RecentIds {
-  private readonly ids = new Set<string>();
-  constructor(private readonly capacity: number) {}
-
-  /** True when `id` was already seen; otherwise remembers it. */
-  checkAndAdd(id: string): boolean {
-    if (this.ids.has(id)) return true;
-    this.ids.add(id);
-    if (this.ids.size > this.capacity) {
-      const oldest = this.ids.values().next().value;
-      if (oldest !== undefined) this.ids.delete(oldest);
-    }
-    return false;
-  }
-}
-
-/** Capped exponential backoff with "equal jitter": half fixed, half random. */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const exp = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
-  return Math.round(exp / 2 + (exp / 2) * Math.min(1, Math.max(0, random())));
-}
+/** The kernel's duplicate cache and backoff, under the names this module's callers use. */
+export { RecentKeys as RecentIds, backoffDelay } from '../kernel/index.js';
 
 /** Checks a bridge URL (ws:// or wss:// with a host) and gives a form safe to log (no userinfo, no query). */
 export function describeUrl(raw: string): { ok: true; safe: string } | { ok: false; error: string } {

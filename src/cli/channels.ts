@@ -13,7 +13,7 @@ export function registerChannelCommands(program: Command): void {
       .option('--max-messages <n>', 'stop after N answered messages', positiveInt)
       .action(
         action(async (opts: { maxMessages?: number }) => {
-          const { runChannelForeground } = await import('../core/channel-host.js');
+          const { runChannelForeground } = await import('../app/channel-host.js');
           await runChannelForeground(name, { maxMessages: opts.maxMessages });
           return { exitCode: 0 };
         }),

@@ -5,9 +5,9 @@ import { action, type CommandOutput } from './output.js';
 
 async function withPool(fn: (pool: import('../brain/index.js').CodexPool) => Promise<unknown>): Promise<CommandOutput> {
   const { loadSettings } = await import('../config/index.js');
-  const { openCodexPool } = await import('../brain/index.js');
+  const { openDeliveringCodexPool } = await import('../app/codex.js');
   const settings = loadSettings();
-  const pool = openCodexPool(settings);
+  const pool = await openDeliveringCodexPool(settings);
   if (!pool.enabled) {
     const { ConfigError } = await import('../kernel/index.js');
     throw new ConfigError('codex integration is disabled', { hint: 'Set RUSTY_PINCH_CODEX_ENABLED=true.' });

@@ -16,7 +16,7 @@ function boolValue(value: string): boolean {
 /** Runs `fn` on a Pulse service for this process. PulseError is an AppError: the CLI maps it by code. */
 async function withPulse(fn: (p: PulseService) => Promise<CommandOutput>): Promise<CommandOutput> {
   const { loadSettings } = await import('../config/index.js');
-  const { openCliPulse } = await import('../core/pulse-wiring.js');
+  const { openCliPulse } = await import('../app/cli-pulse.js');
   const { pulse, close } = await openCliPulse(loadSettings());
   try {
     return await fn(pulse);

@@ -1,7 +1,7 @@
 // `repl`: an interactive loop over the runtime. Ctrl-D, `exit` or `quit` leave cleanly; a
 // failed turn is printed and the loop goes on.
 import { createInterface } from 'node:readline';
-import { createApp } from '../core/index.js';
+import { createApp } from '../app/index.js';
 import type { CommandOutput } from './output.js';
 
 export async function runRepl(sessionId: string): Promise<CommandOutput> {

@@ -1,6 +1,6 @@
 // `run` and `tools run`: one turn through the runtime; prints the answer, or one error line
 // with the request id (exit 1).
-import { createApp } from '../core/index.js';
+import { createApp } from '../app/index.js';
 import { TurnError } from '../kernel/index.js';
 import type { CommandOutput } from './output.js';
 

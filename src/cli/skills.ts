@@ -32,11 +32,13 @@ export function registerSkillCommands(program: Command): void {
     .option('--args <text>', 'arguments passed to main(args)', '')
     .action(
       action(async (opts: { session: string; name: string; args: string }) => {
-        const { createApp } = await import('../core/index.js');
-        const { runSkillTurn } = await import('../core/skill-turn.js');
+        const [{ createApp }, { TurnError }] = await Promise.all([import('../app/index.js'), import('../kernel/index.js')]);
         const app = await createApp();
         try {
-          const res = await runSkillTurn(app.runtime, app.skills, opts.session, opts.name, opts.args);
+          // A skill run is a turn at the runtime door: the session gets `/skill <name> <args>` and the JSON answer.
+          const skill = opts.name.trim();
+          const res = await app.runtime.act({ sessionId: opts.session, kind: 'skill', name: opts.name, args: opts.args, format: (output) => JSON.stringify({ output, skill, status: 'ok' }, null, 2) });
+          if (res.status === 'error') throw new TurnError(res.requestId, res.error ?? res.text);
           return { stdout: res.text };
         } finally {
           await app.close();

@@ -2,8 +2,8 @@
 // `/tool` line convention), feed the results back, up to a step limit. Every call and result
 // is handed to `persist` so the exchange is kept in the session.
 import { AppError, errorChain } from '../kernel/index.js';
-import { rfc3339Now } from '../kernel/index.js';
 import { TOOL_FOLLOW_UP, TOOL_LIMIT_REACHED, parseAssistantAction } from './actions.js';
+import { toolRecord } from './records.js';
 import type { ApprovalGate, ToolContext, ToolRegistry } from '../tools/index.js';
 import type { ChatMessage, Provider, ProviderRequest, ProviderResult } from '../providers/index.js';
 import type { SessionRecord } from '../store/index.js';
@@ -46,18 +46,19 @@ export async function runAgent(input: AgentInput): Promise<AgentResult> {
       if (step >= maxSteps) return { ...out, content: TOOL_LIMIT_REACHED };
       const assistant: ChatMessage = { role: 'assistant', content: res.content, tool_calls: res.toolCalls };
       messages.push(assistant);
-      const records: SessionRecord[] = [{ role: 'assistant', content: res.content, timestamp: rfc3339Now(), kind: 'tool_call', tool_calls: res.toolCalls }];
+      const records: SessionRecord[] = [toolRecord('assistant', res.content, 'tool_call', { tool_calls: res.toolCalls })];
       for (const call of res.toolCalls) {
         const result = await runTool(input, call.name, argsFromCall(input.tools, call.name, call.arguments));
         out.toolNames.push(call.name);
         messages.push({ role: 'tool', content: result, tool_call_id: call.id, name: call.name });
-        records.push({ role: 'tool', content: result, timestamp: rfc3339Now(), kind: 'tool_result', tool_call_id: call.id, name: call.name });
+        records.push(toolRecord('tool', result, 'tool_result', { tool_call_id: call.id, name: call.name }));
       }
       await input.persist(records);
       continue;
     }
 
-    const action = native ? undefined : parseAssistantAction(res.content);
+    // No tools offered (non-chat work that asked for a plain answer): a `/tool` line is just text.
+    const action = native || input.tools.list().length === 0 ? undefined : parseAssistantAction(res.content);
     if (!action) return { ...out, content: res.content };
     if (step >= maxSteps) return { ...out, content: TOOL_LIMIT_REACHED };
     const command = action.args ? `/tool ${action.name} ${action.args}` : `/tool ${action.name}`;
@@ -66,8 +67,8 @@ export async function runAgent(input: AgentInput): Promise<AgentResult> {
     const resultText = `[tool:${action.name} args=${action.args}]\n${result}`;
     messages.push({ role: 'assistant', content: command }, { role: 'system', content: resultText }, { role: 'user', content: TOOL_FOLLOW_UP });
     await input.persist([
-      { role: 'assistant', content: command, timestamp: rfc3339Now(), kind: 'tool_call' },
-      { role: 'system', content: resultText, timestamp: rfc3339Now(), kind: 'tool_result' },
+      toolRecord('assistant', command, 'tool_call'),
+      toolRecord('system', resultText, 'tool_result'),
     ]);
   }
 }

@@ -1,11 +1,9 @@
-// Core face: the runtime and its assembly for one-shot commands. The long-running composition
-// roots (serve, channel host, Pulse wiring, skill turns) are separate modules that the CLI
-// imports directly and lazily, so `run` does not load grammY or prom-client.
-export { Runtime, type RuntimeDeps } from './runtime.js';
-export { createApp, type App, type AppOptions } from './app.js';
-export { MessageBus } from './bus.js';
+// Core face: the turn. The runtime door (chat turns, non-chat model work, actions, late
+// answers), the agent loop and the prompt. Composition lives in app/.
+export { Runtime, type RuntimeDeps, type SkillRunner } from './runtime.js';
 export { PromptBuilder } from './prompt.js';
 export { nextRequestId } from './ids.js';
 export { parseAssistantAction } from './actions.js';
-// Re-exported for callers above core (cli): the kernel is the one place they are defined.
+// Re-exported for callers above core (app, cli): the kernel is the one place they are defined.
 export * from '../kernel/index.js';
+export { recordLateReply } from './late.js';

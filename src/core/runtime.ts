@@ -1,18 +1,28 @@
-// Runtime.handle(): the one turn pipeline every entry point uses. Per-session order, bounded
-// cross-session concurrency, user message persisted before the provider is called, exactly one
-// `event=turn` line and one telemetry record per turn.
-import { AppError, TurnError, ValidationError, errorChain, KeyedQueue } from '../kernel/index.js';
+// The runtime's one door (kernel TurnDoor): chat turns, non-chat model work (Pulse's orient
+// step, later Evolution), deterministic actions (skill runs, approved tools) and late answers
+// all go through one pipeline: per-session order, a bound on turns at once, the user's message
+// persisted before the provider is called, exactly one `event=turn` line and one telemetry
+// record per turn. Its parts are private: nothing outside calls the provider or appends to a
+// session directly.
+import { AppError, TurnError, ValidationError, errorChain, KeyedQueue, rfc3339Now } from '../kernel/index.js';
 import { nextRequestId } from './ids.js';
-import { rfc3339Now } from '../kernel/index.js';
-import { MessageBus } from './bus.js';
-import { PromptBuilder } from './prompt.js';
+import { BusCounter } from './bus-counters.js';
+import { PromptBuilder, renderCapabilities } from './prompt.js';
 import { runAgent } from './agent.js';
+import { recordLateReply } from './late.js';
+import { assistantRecord, replayable, replayableRecords, userRecord } from './records.js';
 import { emitEvent, sortedKeys } from '../observe/index.js';
-import { codePoints, parseToolInvocation, refuseRiskyGate, type ApprovalGate, type ToolContext, type ToolRegistry } from '../tools/index.js';
+import { ToolRegistry, codePoints, parseToolInvocation, refuseRiskyGate, type ApprovalGate, type ToolContext } from '../tools/index.js';
 import { validateSessionId, type SessionRecord, type SessionStore, type Telemetry } from '../store/index.js';
 import { ProviderError, type ChatMessage, type Provider } from '../providers/index.js';
 import type { Settings } from '../config/index.js';
-import type { DeferredReply, InboundMessage, Reply, TurnPath, TurnRecord } from '../kernel/index.js';
+import type { ActionReply, ActionTask, AgentTask, DeferredReply, InboundMessage, OutboxWriter, Reply, TurnDoor, TurnPath, TurnRecord } from '../kernel/index.js';
+
+/** The skills the runtime names in its prompt and runs for `skills run`. */
+export interface SkillRunner {
+  names(): string[];
+  run(name: string, args: string, signal?: AbortSignal): Promise<string>;
+}
 
 export interface RuntimeDeps {
   settings: Settings;
@@ -20,25 +30,43 @@ export interface RuntimeDeps {
   telemetry: Telemetry;
   tools: ToolRegistry;
   provider: Provider;
+  /** Risky model-requested tools (Pulse approvals). Default: refuse. */
   approvals?: ApprovalGate;
-  /** Installed skill names for the prompt's capabilities (re-read each turn). */
-  skillNames?: () => string[];
+  skills?: SkillRunner;
+  /** Where late answers go (the durable outbox). Without it they are only kept in the session. */
+  outbox?: OutboxWriter;
 }
 
 type TurnOutcome = Omit<TurnRecord, 'timestamp' | 'request_id' | 'session_id' | 'provider' | 'model'>;
 
-export class Runtime {
-  readonly settings: Settings;
-  readonly sessions: SessionStore;
-  readonly telemetry: Telemetry;
-  readonly tools: ToolRegistry;
-  readonly provider: Provider;
-  readonly prompt = new PromptBuilder();
-  readonly bus: MessageBus;
-  readonly queue: KeyedQueue;
-  approvals: ApprovalGate;
-  private readonly skillNames: (() => string[]) | undefined;
-  private readonly deferredListeners = new Set<(reply: DeferredReply) => void>();
+/** How a provider turn is asked: a chat message, or non-chat work with its own instructions. */
+interface ProviderCall {
+  sessionId: string;
+  text: string;
+  purpose: string;
+  /** System prompt; undefined: the chat persona with its capabilities. */
+  instructions?: string;
+  history: boolean;
+  tools: ToolRegistry;
+  channel?: string;
+  chatId?: string;
+  signal?: AbortSignal;
+}
+
+const NO_TOOLS = new ToolRegistry();
+
+export class Runtime implements TurnDoor {
+  private readonly settings: Settings;
+  private readonly sessions: SessionStore;
+  private readonly telemetry: Telemetry;
+  private readonly tools: ToolRegistry;
+  private readonly provider: Provider;
+  private readonly approvals: ApprovalGate;
+  private readonly skills: SkillRunner | undefined;
+  private readonly outbox: OutboxWriter | undefined;
+  private readonly prompt = new PromptBuilder();
+  private readonly bus: BusCounter;
+  private readonly queue: KeyedQueue;
   private readonly turnListeners = new Set<(record: TurnRecord) => void>();
   private reported = { published: 0, consumed: 0, dropped: 0, hits: 0, misses: 0 };
 
@@ -49,12 +77,18 @@ export class Runtime {
     this.tools = deps.tools;
     this.provider = deps.provider;
     this.approvals = deps.approvals ?? refuseRiskyGate;
-    this.skillNames = deps.skillNames;
-    this.bus = new MessageBus(deps.settings.busCapacity, deps.settings.busOverflow);
+    this.skills = deps.skills;
+    this.outbox = deps.outbox;
+    this.bus = new BusCounter(deps.settings.busCapacity, deps.settings.busOverflow);
     this.queue = new KeyedQueue(deps.settings.maxConcurrentTurns);
   }
 
-  /** Runs one turn. Never throws: failures come back as a Reply with status `error`. */
+  /** Turns waiting for a slot (metrics). */
+  get queueDepth(): number {
+    return this.queue.depth;
+  }
+
+  /** Runs one chat turn. Never throws: failures come back as a Reply with status `error`. */
   handle(msg: InboundMessage): Promise<Reply> {
     const requestId = nextRequestId();
     try {
@@ -62,7 +96,11 @@ export class Runtime {
     } catch (err) {
       return Promise.resolve(this.fail(requestId, msg.sessionId, 'provider', err, { attempts: null, latency_ms: null, user_chars: codePoints(msg.text) }));
     }
-    return this.queue.run(msg.sessionId, () => this.turn(requestId, msg));
+    return this.queue.run(msg.sessionId, () => {
+      const inv = parseToolInvocation(msg.text);
+      if (inv) return this.toolTurn(requestId, msg, inv.name, inv.args);
+      return this.providerTurn(requestId, { sessionId: msg.sessionId, text: msg.text, purpose: `provider_turn:${msg.sessionId}`, history: true, tools: this.tools, channel: msg.channel, chatId: msg.chatId, signal: msg.signal });
+    });
   }
 
   /** Like handle(), but throws a TurnError on failure (CLI convenience). */
@@ -72,10 +110,56 @@ export class Runtime {
     return reply;
   }
 
-  /** Subscribes to answers that arrive after their turn (queued Codex tasks). */
-  onDeferredReply(fn: (reply: DeferredReply) => void): () => void {
-    this.deferredListeners.add(fn);
-    return () => this.deferredListeners.delete(fn);
+  /** Non-chat model work: its own instructions, no history replay, recorded like any turn. */
+  agent(task: AgentTask): Promise<Reply> {
+    const requestId = nextRequestId();
+    try {
+      validateSessionId(task.sessionId);
+    } catch (err) {
+      return Promise.resolve(this.fail(requestId, task.sessionId, 'provider', err, { attempts: null, latency_ms: null, user_chars: codePoints(task.prompt) }));
+    }
+    const instructions = task.tools ? `${task.instructions}\n\n## Runtime Capabilities\n${renderCapabilities(this.promptInputs())}` : task.instructions;
+    return this.queue.run(task.sessionId, () =>
+      this.providerTurn(requestId, { sessionId: task.sessionId, text: task.prompt, purpose: task.purpose, instructions, history: false, tools: task.tools ? this.tools : NO_TOOLS, signal: task.signal }),
+    );
+  }
+
+  /** A skill run or an approved tool as a turn (`path` skill or tool). */
+  act(task: ActionTask): Promise<ActionReply> {
+    const requestId = nextRequestId();
+    const command = `/${task.kind} ${task.name.trim()} ${task.args.trim()}`.trim();
+    const base = { attempts: null, latency_ms: null as number | null, user_chars: codePoints(command), tool_name: task.name.trim() || null };
+    try {
+      validateSessionId(task.sessionId);
+    } catch (err) {
+      return Promise.resolve(this.fail(requestId, task.sessionId, task.kind, err, base));
+    }
+    return this.queue.run(task.sessionId, async (): Promise<ActionReply> => {
+      const started = Date.now();
+      try {
+        const output = await this.runAction(requestId, task);
+        const text = task.format ? task.format(output) : `[${task.kind}:${task.name}]\n${output}`;
+        if (task.continues) await this.sessions.append(task.sessionId, assistantRecord(text, { request_id: task.continues }));
+        else await this.sessions.append(task.sessionId, userRecord(command, requestId), assistantRecord(text));
+        this.bus.publish();
+        this.bus.publish();
+        this.recordTurn(requestId, task.sessionId, { ...base, path: task.kind, status: 'ok', latency_ms: Date.now() - started, response_chars: codePoints(output), error: null });
+        return { requestId, sessionId: task.sessionId, status: 'ok', text, path: task.kind, output };
+      } catch (err) {
+        if (task.continues && task.formatError) {
+          await this.sessions.append(task.sessionId, assistantRecord(task.formatError(errorChain(err)), { request_id: task.continues })).catch((e) => emitEvent('session_error', { session_id: task.sessionId, message: errorChain(e) }));
+        }
+        return this.fail(requestId, task.sessionId, task.kind, err, { ...base, latency_ms: Date.now() - started });
+      }
+    });
+  }
+
+  /** A late answer: appended to its session, then handed to the outbox for its chat. */
+  async completeDeferred(reply: DeferredReply): Promise<void> {
+    // Not through the session queue: a queued task may finish inside another turn of the same
+    // session (the pool drains before it runs new work), which would then wait for itself.
+    await recordLateReply(this.sessions, this.outbox, reply);
+    this.bus.publish();
   }
 
   /** Subscribes to every turn record (metrics). */
@@ -84,16 +168,22 @@ export class Runtime {
     return () => this.turnListeners.delete(fn);
   }
 
-  /** Delivers a late answer: persisted to the session, then handed to the channels. */
-  async completeDeferred(reply: DeferredReply): Promise<void> {
-    await this.sessions.append(reply.sessionId, { role: 'assistant', content: reply.text, timestamp: rfc3339Now(), request_id: reply.requestId, deferred: true });
-    this.bus.publish('out', reply.text);
-    emitEvent('deferred_reply', { request_id: reply.requestId, session_id: reply.sessionId, channel: reply.channel ?? null, response_chars: codePoints(reply.text) });
-    for (const fn of this.deferredListeners) fn(reply);
+  /** Waits for queued turns and writes telemetry. Call before the process exits. */
+  async close(): Promise<void> {
+    await this.queue.idle();
+    await this.telemetry.flush().catch((err) => emitEvent('telemetry_error', { message: errorChain(err) }));
   }
 
-  /** Emits the `event=turn` line and counts the turn. Used by every path (and `skills run`). */
-  recordTurn(requestId: string, sessionId: string, outcome: TurnOutcome): TurnRecord {
+  private async runAction(requestId: string, task: ActionTask): Promise<string> {
+    if (task.kind === 'skill') {
+      if (!this.skills) throw new AppError('skill', 'skills are not available in this process');
+      return this.skills.run(task.name.trim(), task.args.trim(), task.signal);
+    }
+    return this.tools.execute(task.name, task.args, this.toolContext(requestId, task.sessionId, 'assistant', task.signal));
+  }
+
+  /** Emits the `event=turn` line and counts the turn. Every path ends here. */
+  private recordTurn(requestId: string, sessionId: string, outcome: TurnOutcome): TurnRecord {
     const record: TurnRecord = {
       timestamp: rfc3339Now(),
       request_id: requestId,
@@ -126,13 +216,7 @@ export class Runtime {
     this.reported = { published: b.published, consumed: b.consumed, dropped: b.dropped, hits: this.prompt.hits, misses: this.prompt.misses };
   }
 
-  /** Waits for queued turns and writes telemetry. Call before the process exits. */
-  async close(): Promise<void> {
-    await this.queue.idle();
-    await this.telemetry.flush().catch((err) => emitEvent('telemetry_error', { message: errorChain(err) }));
-  }
-
-  toolContext(requestId: string, sessionId: string, source: 'user' | 'assistant', signal?: AbortSignal): ToolContext {
+  private toolContext(requestId: string, sessionId: string, source: 'user' | 'assistant', signal?: AbortSignal): ToolContext {
     return {
       sessionId,
       requestId,
@@ -143,12 +227,6 @@ export class Runtime {
     };
   }
 
-  private async turn(requestId: string, msg: InboundMessage): Promise<Reply> {
-    const inv = parseToolInvocation(msg.text);
-    if (inv) return this.toolTurn(requestId, msg, inv.name, inv.args);
-    return this.providerTurn(requestId, msg);
-  }
-
   private async toolTurn(requestId: string, msg: InboundMessage, name: string, args: string): Promise<Reply> {
     const command = args ? `/tool ${name} ${args}` : `/tool ${name}`;
     const base = { attempts: null, latency_ms: null, user_chars: codePoints(command), tool_name: name || null };
@@ -156,10 +234,9 @@ export class Runtime {
     try {
       const output = await this.tools.execute(name, args, this.toolContext(requestId, msg.sessionId, 'user', msg.signal));
       const response = `[tool:${name}]\n${output}`;
-      const ts = rfc3339Now();
-      await this.sessions.append(msg.sessionId, { role: 'user', content: command, timestamp: ts }, { role: 'assistant', content: response, timestamp: rfc3339Now() });
-      this.bus.publish('tool', `${name}:${args}`);
-      this.bus.publish('tool_out', `${name}:${output}`);
+      await this.sessions.append(msg.sessionId, userRecord(command), assistantRecord(response));
+      this.bus.publish();
+      this.bus.publish();
       this.recordTurn(requestId, msg.sessionId, { ...base, path: 'tool', status: 'ok', response_chars: codePoints(response), error: null });
       return { requestId, sessionId: msg.sessionId, status: 'ok', text: response, path: 'tool' };
     } catch (err) {
@@ -168,45 +245,38 @@ export class Runtime {
     }
   }
 
-  private async providerTurn(requestId: string, msg: InboundMessage): Promise<Reply> {
-    const userChars = codePoints(msg.text);
+  private async providerTurn(requestId: string, call: ProviderCall): Promise<Reply> {
+    const { sessionId } = call;
+    const userChars = codePoints(call.text);
     let history: SessionRecord[];
     let historyTotal: number;
     let userSynced: Promise<void>;
     try {
-      history = this.historyWindow(msg.sessionId);
-      historyTotal = this.sessions.count(msg.sessionId);
+      history = call.history ? this.historyWindow(sessionId) : [];
+      historyTotal = this.sessions.count(sessionId);
       // Persist the user's message first: a failing provider must not lose it. The disk flush
       // overlaps the provider call and is awaited before the turn ends.
-      userSynced = this.sessions.appendDeferred(msg.sessionId, { role: 'user', content: msg.text, timestamp: rfc3339Now(), request_id: requestId });
+      userSynced = this.sessions.appendDeferred(sessionId, userRecord(call.text, requestId));
       userSynced.catch(() => undefined); // awaited below; never an unhandled rejection
     } catch (err) {
       const e = err instanceof ValidationError ? err : new AppError('session', `failed loading session history: ${errorChain(err)}`, { cause: err });
-      return this.fail(requestId, msg.sessionId, 'provider', e, { attempts: 0, latency_ms: null, user_chars: userChars, tool_name: null });
+      return this.fail(requestId, sessionId, 'provider', e, { attempts: 0, latency_ms: null, user_chars: userChars, tool_name: null });
     }
-    this.bus.publish('in', msg.text);
-    const messages: ChatMessage[] = [{ role: 'system', content: this.systemPrompt() }, ...replayable(history), { role: 'user', content: msg.text }];
+    this.bus.publish();
+    const messages: ChatMessage[] = [{ role: 'system', content: call.instructions ?? this.systemPrompt() }, ...replayable(history), { role: 'user', content: call.text }];
     try {
       const result = await runAgent({
         provider: this.provider,
-        tools: this.tools,
+        tools: call.tools,
         approvals: this.approvals,
-        request: {
-          requestId,
-          sessionId: msg.sessionId,
-          messages,
-          purpose: `provider_turn:${msg.sessionId}`,
-          historyTotal,
-          origin: { channel: msg.channel, chatId: msg.chatId },
-          signal: msg.signal,
-        },
-        toolContext: this.toolContext(requestId, msg.sessionId, 'assistant', msg.signal),
-        persist: (records) => this.sessions.append(msg.sessionId, ...records),
+        request: { requestId, sessionId, messages, purpose: call.purpose, historyTotal, origin: { channel: call.channel, chatId: call.chatId }, signal: call.signal },
+        toolContext: this.toolContext(requestId, sessionId, 'assistant', call.signal),
+        persist: (records) => this.sessions.append(sessionId, ...records),
       });
-      if (!result.queued) await this.sessions.append(msg.sessionId, { role: 'assistant', content: result.content, timestamp: rfc3339Now() });
+      if (!result.queued) await this.sessions.append(sessionId, assistantRecord(result.content));
       await userSynced;
-      this.bus.publish('out', result.content);
-      this.recordTurn(requestId, msg.sessionId, {
+      this.bus.publish();
+      this.recordTurn(requestId, sessionId, {
         path: 'provider',
         status: 'ok',
         tool_name: result.toolNames.length ? result.toolNames.join(',') : null,
@@ -216,12 +286,12 @@ export class Runtime {
         response_chars: codePoints(result.content),
         error: null,
       });
-      return { requestId, sessionId: msg.sessionId, status: 'ok', text: result.content, path: 'provider', deferred: result.queued ? true : undefined };
+      return { requestId, sessionId, status: 'ok', text: result.content, path: 'provider', deferred: result.queued ? true : undefined };
     } catch (err) {
       await userSynced.catch(() => undefined);
       const attempts = err instanceof ProviderError ? err.attempts : 0;
       const latency = err instanceof ProviderError ? err.latencyMs : null;
-      return this.fail(requestId, msg.sessionId, 'provider', err, { attempts, latency_ms: latency, user_chars: userChars, tool_name: null });
+      return this.fail(requestId, sessionId, 'provider', err, { attempts, latency_ms: latency, user_chars: userChars, tool_name: null });
     }
   }
 
@@ -241,14 +311,18 @@ export class Runtime {
     }
   }
 
-  private systemPrompt(): string {
+  private promptInputs() {
     let skills: string[] | { error: string } = [];
     try {
-      skills = this.skillNames ? this.skillNames() : [];
+      skills = this.skills ? this.skills.names() : [];
     } catch (err) {
       skills = { error: errorChain(err) };
     }
-    return this.prompt.build({ provider: this.settings.provider, model: this.settings.model, tools: this.tools.list(), skills, nativeTools: this.provider.nativeTools });
+    return { provider: this.settings.provider, model: this.settings.model, tools: this.tools.list(), skills, nativeTools: this.provider.nativeTools };
+  }
+
+  private systemPrompt(): string {
+    return this.prompt.build(this.promptInputs());
   }
 
   private fail(requestId: string, sessionId: string, path: TurnPath, err: unknown, base: { attempts: number | null; latency_ms: number | null; user_chars: number; tool_name?: string | null }): Reply {
@@ -258,17 +332,4 @@ export class Runtime {
     const hint = err instanceof AppError ? err.hint : undefined;
     return { requestId, sessionId, status: 'error', text: `request_id=${requestId}: ${message}`, path, error: message, ...(hint ? { hint } : {}) };
   }
-}
-
-/**
- * Plain user/assistant records: the only plain roles we write. Tool exchange records stay in the
- * log, not the window; any other line (a `system` line in a tampered or foreign file) is never
- * forwarded, so a session file cannot inject a system message.
- */
-function replayableRecords(records: SessionRecord[]): SessionRecord[] {
-  return records.filter((r) => r.kind === undefined && (r.role === 'user' || r.role === 'assistant'));
-}
-
-function replayable(records: SessionRecord[]): ChatMessage[] {
-  return records.map((r) => ({ role: r.role as ChatMessage['role'], content: r.content }));
 }

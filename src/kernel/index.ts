@@ -6,3 +6,8 @@ export { rfc3339, rfc3339Now, sleep } from './time.js';
 export { KeyedQueue } from './keyed-queue.js';
 export { sortKeysDeep } from './json.js';
 export type * from './types.js';
+export type { Component } from './component.js';
+export { backoffDelay } from './backoff.js';
+export { RecentKeys } from './recent-keys.js';
+export { FRIENDLY_FAILURE, FRIENDLY_LATE_FAILURE } from './friendly.js';
+export { parseTarget, type AgentTask, type ActionTask, type ActionReply, type TurnDoor, type OutboxKind, type OutboxMessage, type OutboxWriter } from './door.js';

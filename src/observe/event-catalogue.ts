@@ -7,6 +7,7 @@ import type { TurnRecord } from '../kernel/index.js';
 type ChannelField = { channel: string };
 type Err = { error: string };
 type Msg = { message: string };
+type OutboxFields = { id: string; kind: string; channel: string; chat_id: string; request_id: string | null };
 
 export interface EventCatalogue {
   /** One finished turn (the original's `event=turn` line; keys printed sorted). */
@@ -17,6 +18,15 @@ export interface EventCatalogue {
   deferred_reply: { request_id: string; session_id: string; channel: string | null; response_chars: number };
   provider_retry: { request_id: string; provider: string; attempt: number; total: number; delay_ms: number; retry_after: boolean; error: string };
   session_corrupt_line: { path: string; preview: string };
+  session_error: Msg & { session_id: string };
+
+  // The one road out (durable outbox and its drainer).
+  outbox_enqueued: OutboxFields;
+  outbox_delivered: OutboxFields & { attempts: number };
+  outbox_retry: OutboxFields & Err & { attempts: number; retry_in_ms: number };
+  outbox_dropped: OutboxFields & Err & { attempts: number };
+  outbox_error: Msg;
+  outbox_migrated: { from: string; entries: number };
 
   // Channels (adapters and the shared runner).
   channel_start: ChannelField & { allow_from_count: number; dm_policy: string; max_messages: number | null; poll_interval_ms?: number; poll_timeout_secs?: number; bridge_url?: string | null; reconnect_ms?: number };
@@ -64,13 +74,12 @@ export interface EventCatalogue {
   codex_deliver_error: Msg & { task_id: number; session_id: string | null };
   codex_drain_error: Msg;
   codex_drainer_error: Msg;
-  codex_outbox_delivered: { task_id: number; session_id: string; channel: string | null };
-  codex_outbox_error: Msg & { task_id: number; session_id: string; channel: string | null };
 
   // Pulse.
   pulse_action: Msg & { type: string };
   pulse_error: Msg & { job_id?: string };
   pulse_job_error: Msg & { job_id: string; latency_ms: number };
+  pulse_approval_announced: { token: string; target: string; error?: string };
   pulse_notify: { status: string; text: string; id?: string; target?: string; error?: string | undefined };
   pulse_ooda: { action: string; risk: string; decision: string; approval_status: string; orientation_source: string; goal_id: string | null };
 

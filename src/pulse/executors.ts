@@ -11,8 +11,12 @@ export interface PulseCallbacks {
   codexHealthcheck?: () => Promise<string>;
   /** Runs at most one queued Codex task; returns a summary line. */
   codexDrainOne?: () => Promise<string>;
-  /** Sends text to an operator target like `telegram:<chat id>` (absent: stays pending). */
-  notify?: (target: string, text: string) => Promise<void>;
+  /**
+   * Hands text for an operator target like `telegram:<chat id>` to the road out (the app: the
+   * durable outbox, resolving `queued`; tests: a direct send, resolving nothing = `sent`).
+   * Absent: the notification stays pending.
+   */
+  notify?: (target: string, text: string, kind?: 'notification' | 'approval') => Promise<void | 'queued'>;
   /** Asks the configured model to assess observations (OODA orient). */
   assess?: (prompt: string) => Promise<string>;
   /** Runs an approved model-requested tool and records its result in the session. */
@@ -23,7 +27,7 @@ export interface PulseCallbacks {
   telemetry?: (section: Record<string, unknown>) => void;
 }
 
-export async function executeJobAction(action: JobAction, cb: PulseCallbacks, codexEnabled: boolean): Promise<{ ok: boolean; message: string }> {
+export async function executeJobAction(action: JobAction, cb: PulseCallbacks, codexEnabled: boolean, allowPrivateHttp = false): Promise<{ ok: boolean; message: string }> {
   try {
     if (action === 'codex_health_check' || action === 'codex_drain_queue_one') {
       if (!codexEnabled) return { ok: false, message: 'codex integration is disabled' };
@@ -36,7 +40,7 @@ export async function executeJobAction(action: JobAction, cb: PulseCallbacks, co
       return { ok: true, message: 'log emitted' };
     }
     const hc = action.http_health_check;
-    return await runHttpHealthCheck(hc.url, hc.expected_status, hc.timeout_secs);
+    return await runHttpHealthCheck(hc.url, hc.expected_status, hc.timeout_secs, allowPrivateHttp);
   } catch (err) {
     return { ok: false, message: (err as Error).message || String(err) };
   }
@@ -65,7 +69,7 @@ export async function performAction(
         return done('ok', await cb.runSkill(p.name, p.args));
       case 'http': {
         const url = validateHealthcheckUrl(p.url, opts.allowPrivateHttp);
-        const res = await httpRequest(url, { method: p.method, body: p.body, timeoutMs: 20_000, maxBody: 4096 });
+        const res = await httpRequest(url, { method: p.method, body: p.body, timeoutMs: 20_000, maxBody: 4096, allowPrivate: opts.allowPrivateHttp });
         const ok = res.status >= 200 && res.status < 400;
         return done(ok ? 'ok' : 'error', `http ${p.method} ${url} -> ${res.status}${res.body ? `: ${res.body}` : ''}`);
       }

@@ -1,5 +1,7 @@
 // Job definitions: id and URL validation (the original's messages), default jobs, HTTP
 // health-check specs, and action names for listings.
+import { isIP } from 'node:net';
+import { blockedAddressReason } from '../net/index.js';
 import type { JobAction, JobSnapshot } from './types.js';
 import { AppError } from '../kernel/index.js';
 
@@ -65,22 +67,17 @@ export function validateHealthcheckUrl(raw: string, allowPrivate: boolean): stri
   return url;
 }
 
-/** Loopback, private, link-local, CGNAT, unspecified and `.local` hosts. */
+/**
+ * A host the health-check policy refuses without RUSTY_PINCH_PULSE_HEALTHCHECK_ALLOW_PRIVATE:
+ * local names, and address literals the one outbound policy (net/) blocks. Names are resolved
+ * and every address checked when the check runs; this is the early, no-DNS part.
+ */
 export function isPrivateHost(hostname: string): boolean {
   let h = hostname.toLowerCase();
   if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
-  if (h === 'localhost' || h.endsWith('.localhost') || h.endsWith('.local')) return true;
-  if (h.includes(':')) {
-    if (h === '::1' || h === '::') return true;
-    if (/^f[cd][0-9a-f]{2}:/.test(h) || /^fe[89ab][0-9a-f]:/.test(h)) return true;
-    const mapped = /^::ffff:(.+)$/.exec(h);
-    if (mapped?.[1]) return mapped[1].includes('.') ? isPrivateHost(mapped[1]) : true;
-    return false;
-  }
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(h);
-  if (!m) return false;
-  const [a, b] = [Number(m[1]), Number(m[2])];
-  return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+  h = h.replace(/\.$/, '');
+  if (h === 'localhost' || h.endsWith('.localhost') || h.endsWith('.local') || h.endsWith('.internal')) return true;
+  return isIP(h) !== 0 && blockedAddressReason(h) !== undefined;
 }
 
 export function httpHealthcheckSpec(input: { id: string; intervalSecs: number; url: string; expectedStatus: number; timeoutSecs: number; enabled: boolean; allowPrivate: boolean }): JobSpec {

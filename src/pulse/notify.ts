@@ -1,15 +1,25 @@
-// Operator notifications: recorded in the state (bounded), delivered to every
-// RUSTY_PINCH_PULSE_NOTIFY target through the injected notify callback. A process without
-// channels leaves them pending; `serve` delivers pending ones when it wakes.
+// Operator notifications: recorded in the state (bounded, for `pulse status`) and handed for every
+// RUSTY_PINCH_PULSE_NOTIFY target to the injected notify callback: the app's durable outbox,
+// which `serve` drains. Pending ones left by older versions are handed over when the scheduler wakes.
 import { randomBytes } from 'node:crypto';
 import { emitEvent } from '../observe/index.js';
 import { PulseError, iso } from './jobs.js';
 import { MAX_NOTIFICATIONS } from './state-store.js';
-import type { PulseService } from './service.js';
-import type { Notification } from './types.js';
+import type { PulseSettings } from '../config/index.js';
+import type { PulseCallbacks } from './executors.js';
+import type { Notification, PulseState } from './types.js';
+
+/** The part of PulseService notifications use (declared here so service.ts can import this file). */
+export interface NotifyHost {
+  readonly settings: PulseSettings;
+  readonly callbacks: PulseCallbacks;
+  readonly store: { read(): PulseState };
+  now(): number;
+  mutate<T>(fn: (s: PulseState) => T): Promise<T>;
+}
 
 /** Records and sends `text` to every configured target; returns a summary line. */
-export async function deliverNotification(svc: PulseService, text: string): Promise<string> {
+export async function deliverNotification(svc: NotifyHost, text: string): Promise<string> {
   const targets = svc.settings.notify;
   if (targets.length === 0) {
     emitEvent('pulse_notify', { status: 'no_target', text });
@@ -25,8 +35,26 @@ export async function deliverNotification(svc: PulseService, text: string): Prom
   return results.map((n) => `${n.target}: ${n.status}${n.error ? ` (${n.error})` : ''}`).join('; ');
 }
 
+/**
+ * Tells every notify target that an approval waits (an `approval` message on the road out), so
+ * the operator need not poll `pulse status`. Silent without targets; a failure is only logged.
+ */
+export async function announceApproval(svc: NotifyHost, a: { token: string; action: string; risk: string; expires_at: string }): Promise<void> {
+  const notify = svc.callbacks.notify;
+  if (!notify || svc.settings.notify.length === 0) return;
+  const text = `Approval needed (${a.risk} risk): ${a.action}\nApprove: rusty-pinch pulse approve --token ${a.token}\nReject: rusty-pinch pulse reject --token ${a.token}\nExpires ${a.expires_at}.`;
+  for (const target of svc.settings.notify) {
+    try {
+      await notify(target, text, 'approval');
+      emitEvent('pulse_approval_announced', { token: a.token, target });
+    } catch (err) {
+      emitEvent('pulse_approval_announced', { token: a.token, target, error: (err as Error).message || String(err) });
+    }
+  }
+}
+
 /** Delivers notifications left pending by processes without channels. */
-export async function flushPendingNotifications(svc: PulseService): Promise<number> {
+export async function flushPendingNotifications(svc: NotifyHost): Promise<number> {
   if (!svc.callbacks.notify) return 0;
   const pending = svc.store.read().notifications.filter((n) => n.status === 'pending');
   if (pending.length === 0) return 0;
@@ -34,7 +62,7 @@ export async function flushPendingNotifications(svc: PulseService): Promise<numb
   return pending.length;
 }
 
-async function send(svc: PulseService, items: Notification[]): Promise<Notification[]> {
+async function send(svc: NotifyHost, items: Notification[]): Promise<Notification[]> {
   const notify = svc.callbacks.notify;
   const done: Notification[] = [];
   for (const n of items) {
@@ -44,8 +72,8 @@ async function send(svc: PulseService, items: Notification[]): Promise<Notificat
       continue;
     }
     try {
-      await notify(n.target, n.text);
-      done.push({ ...n, status: 'sent' });
+      const how = await notify(n.target, n.text);
+      done.push({ ...n, status: how === 'queued' ? 'queued' : 'sent' });
     } catch (err) {
       done.push({ ...n, status: 'failed', error: (err as Error).message || String(err) });
     }

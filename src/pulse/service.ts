@@ -8,7 +8,7 @@ import { PulseError, defaultJobs, httpHealthcheckSpec, isCodexAction, iso, newJo
 import { PulseStateStore } from './state-store.js';
 import { classifyRisk, parseAction, requiresApproval, riskAtLeast } from './ooda.js';
 import { performAction, type PulseCallbacks } from './executors.js';
-import { deliverNotification } from './notify.js';
+import { announceApproval, deliverNotification } from './notify.js';
 import type { Approval, Goal, JobSnapshot, PulseState } from './types.js';
 
 export interface PulseOptions {
@@ -232,6 +232,7 @@ export class PulseService {
     const a: Approval = await this.mutate((s) =>
       createApproval(s, { action, risk, nowMs: this.now(), ttlSecs: this.settings.approvalTtlSecs, perform: { kind: 'tool', name: call.name, args: call.args, session_id: call.sessionId, request_id: call.requestId } }),
     );
+    await announceApproval(this, a);
     return {
       approved: false,
       message: `tool '${call.name}' is risky and waits for operator approval (token ${a.token}, expires ${a.expires_at}). The operator approves with: rusty-pinch pulse approve --token ${a.token} (or rejects with: rusty-pinch pulse reject --token ${a.token}). Tell the user it is pending; do not retry it.`,
@@ -240,11 +241,13 @@ export class PulseService {
 
   /** Creates a pending approval for an OODA action (used by the cycle). */
   async createPending(action: string, risk: Approval['risk'], goalId: string | undefined): Promise<Approval> {
-    return this.mutate((s) => {
+    const created = await this.mutate((s) => {
       const a = createApproval(s, { action, risk, perform: parseAction(action), nowMs: this.now(), ttlSecs: this.settings.approvalTtlSecs });
       if (goalId) a.goal_id = goalId;
       return a;
     });
+    await announceApproval(this, created);
+    return created;
   }
 }
 

@@ -105,7 +105,7 @@ export async function runAll(svc: PulseService, claimed: Claimed[]): Promise<Job
       const start = svc.now();
       svc.options.onRunStart?.(job.id, dueMs, start);
       const t0 = performance.now();
-      const r = await executeJobAction(job.action, svc.callbacks, svc.codexEnabled);
+      const r = await executeJobAction(job.action, svc.callbacks, svc.codexEnabled, svc.settings.allowPrivateHealthchecks);
       const latency = Math.round(performance.now() - t0);
       out[i] = { id: job.id, record: { started_at: iso(start), due_at: iso(dueMs), status: r.ok ? 'ok' : 'error', latency_ms: latency, message: r.message } };
       if (!r.ok) emitEvent('pulse_job_error', { job_id: job.id, latency_ms: latency, message: r.message });

@@ -98,13 +98,16 @@ export interface OodaReport {
   act_result: ApprovalOutcome | null;
 }
 
-/** A notification to the operator; `pending` ones wait for a process with channels. */
+/**
+ * A notification to the operator. `queued`: handed to the durable outbox (serve delivers it);
+ * `pending`: left by an older version for a process with channels (moved to the outbox once).
+ */
 export interface Notification {
   id: string;
   created_at: string;
   target: string;
   text: string;
-  status: 'pending' | 'sent' | 'failed';
+  status: 'pending' | 'queued' | 'sent' | 'failed';
   error?: string;
 }
 

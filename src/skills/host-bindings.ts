@@ -1,7 +1,7 @@
 // The host functions a skill sees (log_info, time_now, http_get, http_post, test constants),
 // installed as non-configurable globals; each enforces its per-run budget.
 import type { QuickJSContext, QuickJSDeferredPromise, QuickJSHandle } from 'quickjs-emscripten-core';
-import type { SandboxInput } from './sandbox.js';
+import type { SandboxInput } from './sandbox-types.js';
 
 export const MAX_LOG_CHARS = 2000;
 

@@ -4,5 +4,5 @@ export { SkillManager, MAX_SKILL_BYTES, type SkillEntry, type SkillManagerOption
 export { skillListTool, skillRunTool } from './skill-tools.js';
 export { normalizeSkillName, isValidSkillName } from './names.js';
 export { parseSkillMeta, type SkillMeta } from './meta.js';
-export { checkSkillUrl, parseSkillUrl, UrlPolicyError, systemResolver, type Resolver, type ResolvedAddress, type UrlPolicy } from './url-policy.js';
-export { blockedAddressReason } from './ip-policy.js';
+// The outbound HTTP policy is net/'s (shared with Pulse); re-exported for the skills' callers.
+export { checkSkillUrl, parseSkillUrl, UrlPolicyError, systemResolver, blockedAddressReason, type Resolver, type ResolvedAddress, type UrlPolicy } from '../net/index.js';

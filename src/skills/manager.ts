@@ -8,7 +8,7 @@ import type { SkillSettings } from '../config/index.js';
 import { SKILL_EXT, normalizeSkillName } from './names.js';
 import { parseSkillMeta, readSkillHeader } from './meta.js';
 import { defaultAssetsDir, syncSkillAssets } from './assets.js';
-import type { Resolver } from './url-policy.js';
+import type { Resolver } from '../net/index.js';
 import type { SkillWorkerPool } from './worker-pool.js';
 import type { SandboxHost, SandboxLimits } from './sandbox.js';
 
@@ -185,7 +185,7 @@ export class SkillManager {
       log: (message) => emitEvent('skill_log', { level: 'info', timestamp: new Date().toISOString().replace('Z', '+00:00'), skill, message }),
       now: () => new Date().toISOString().replace('Z', '+00:00'),
       http: async (method, url, body, runSignal) => {
-        const { skillHttpRequest } = await import('./host-http.js');
+        const { skillHttpRequest } = await import('../net/index.js');
         const signals = signal ? AbortSignal.any([runSignal, signal]) : runSignal;
         return skillHttpRequest(method, url, body, { policy: { allow: s.httpAllow, resolver: this.options.resolver }, timeoutMs: s.httpTimeoutSecs * 1000, maxBodyBytes: s.httpMaxBodyBytes, signal: signals });
       },

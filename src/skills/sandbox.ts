@@ -5,35 +5,10 @@ import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule }
 import { discardSkillEngine, getSkillEngine, isEngineFault } from './engine.js';
 import { describeGuestError, type GuestErrorInfo } from './guest-errors.js';
 import { installHost, type RunState } from './host-bindings.js';
-import type { HttpResult } from './host-http.js';
 import { AppError } from '../kernel/index.js';
 
-export interface SandboxLimits {
-  memoryBytes: number;
-  /** QuickJS stack; keep <= 256 KiB (DEPENDENCIES.md §1). */
-  stackBytes: number;
-  timeoutMs: number;
-  maxOutputBytes: number;
-  maxHttpCalls: number;
-  maxLogCalls: number;
-}
-
-export interface SandboxHost {
-  log(message: string): void;
-  now(): string;
-  http(method: 'GET' | 'POST', url: string, body: string | undefined, signal: AbortSignal): Promise<HttpResult>;
-}
-
-export interface SandboxInput {
-  source: string;
-  filename: string;
-  args: string;
-  limits: SandboxLimits;
-  host: SandboxHost;
-  /** Read-only string globals (tests point the weather skill at a loopback server this way). */
-  constants?: Record<string, string>;
-  signal?: AbortSignal;
-}
+export type { SandboxLimits, SandboxHost, SandboxInput } from './sandbox-types.js';
+import type { SandboxInput, SandboxLimits } from './sandbox-types.js';
 
 export type SkillErrorKind = 'compile' | 'runtime' | 'budget' | 'engine';
 

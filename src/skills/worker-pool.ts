@@ -4,7 +4,7 @@
 // (HTTP, logging) stay in the main thread: the worker asks for them by message.
 // This file is both the pool (main thread) and the worker's entry (it loads itself).
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import type { HttpResult } from './host-http.js';
+import type { HttpResult } from '../net/index.js';
 import type { SandboxHost, SandboxLimits, SkillErrorKind } from './sandbox.js';
 import { AppError } from '../kernel/index.js';
 

@@ -8,3 +8,5 @@ export { appendJsonLine, appendLines, readLastLines, countLines } from './jsonl.
 export { SessionStore, type SessionRecord } from './session-store.js';
 export { validateSessionId, sanitizeSessionId, MAX_SESSION_ID_CHARS } from './session-id.js';
 export { Telemetry, emptySnapshot, decodeSnapshot, type TelemetrySnapshot, type SectionName } from './telemetry.js';
+export { Outbox, outboxPath, type OutboxRecord, type Settlement } from './outbox.js';
+export { OutboxDrainer, type OutboxDrainerOptions } from './outbox-drainer.js';

@@ -1,18 +1,19 @@
-// Composition for channels: builds the access control, the turn handler over Runtime.handle and
-// the deferred-reply wiring for one adapter, and runs one channel in the foreground
-// (`channels telegram|whatsapp`) with SIGINT/SIGTERM as a graceful stop. `serve` reuses the parts.
+// Composition for channels: builds the access control and the turn handler over the runtime door
+// for one adapter, and runs one channel in the foreground (`channels telegram|whatsapp`) with the
+// outbox drainer for that channel and SIGINT/SIGTERM as a graceful stop. `serve` reuses the parts.
 import { emitEvent } from '../observe/index.js';
 import { AccessControl, ChannelRunner, PairingStore, createTelegramAdapter, createWhatsAppAdapter, type ChannelAdapter, type StopReason, type TurnHandler } from '../channels/index.js';
 import type { Settings } from '../config/index.js';
 import { ConfigError } from '../kernel/index.js';
-import { createApp, type App } from './app.js';
-import type { Runtime } from './runtime.js';
+import { createApp, type App } from './create-app.js';
+import type { TurnDoor } from '../kernel/index.js';
+import { outboxComponent } from './serve-components.js';
 
 export type ChannelName = 'telegram' | 'whatsapp';
 export const CHANNEL_NAMES: readonly ChannelName[] = ['telegram', 'whatsapp'];
 
 /** The runner's turn handler: one Runtime.handle per message, session `<channel>:<chat id>`. */
-export function runtimeTurnHandler(runtime: Runtime): TurnHandler {
+export function runtimeTurnHandler(runtime: TurnDoor): TurnHandler {
   return async (input) => {
     const reply = await runtime.handle({ sessionId: input.sessionId, text: input.text, channel: input.channel, chatId: input.chatId, senderId: input.senderId, signal: input.signal });
     return { status: reply.status, text: reply.text, ...(reply.deferred ? { deferred: true } : {}) };
@@ -83,11 +84,11 @@ export function emitChannelStart(settings: Settings, channel: ChannelName, maxMe
 export interface HostedChannel {
   runner: ChannelRunner;
   adapter: ChannelAdapter;
-  /** Unsubscribes from the runtime (deferred replies). */
+  /** Releases what hosting took (nothing today; kept for the supervisor's restart loop). */
   dispose(): void;
 }
 
-/** A runner for `adapter` wired to the app's runtime: turns, deferred replies, access control. */
+/** A runner for `adapter` wired to the app's runtime door and access control. */
 export function hostChannel(app: App, adapter: ChannelAdapter, options: { maxMessages?: number; drainMs?: number } = {}): HostedChannel {
   const channel = adapter.name as ChannelName;
   const settings = app.settings;
@@ -96,13 +97,9 @@ export function hostChannel(app: App, adapter: ChannelAdapter, options: { maxMes
     access: channelAccess(settings, channel),
     handle: runtimeTurnHandler(app.runtime),
     maxMessages: options.maxMessages,
-    concurrency: settings.maxConcurrentTurns,
     drainMs: options.drainMs ?? (channel === 'telegram' ? settings.channels.telegram.drainSecs * 1000 : undefined),
   });
-  const off = app.runtime.onDeferredReply((reply) => {
-    if (reply.channel === channel && reply.chatId) void runner.deliver(reply.chatId, reply.text);
-  });
-  return { runner, adapter, dispose: off };
+  return { runner, adapter, dispose: () => undefined };
 }
 
 /** SIGINT/SIGTERM → `channel_signal` and `onSignal`; a second signal also aborts turns. */
@@ -136,14 +133,18 @@ export async function runChannelForeground(channel: ChannelName, options: Foregr
     checkChannelSettings(app.settings, channel);
     const adapter = await createChannelAdapter(app.settings, channel);
     const hosted = hostChannel(app, adapter, { maxMessages: options.maxMessages });
+    // Late answers for this channel's chats go out here too (serve is not running beside it).
+    const outbox = outboxComponent(app, { deliver: (r) => hosted.runner.deliver(r.chat_id, r.text), accepts: (c) => c === channel });
     const stop = new AbortController();
     const offSignals = onStopSignals((count) => (count === 1 ? stop.abort() : hosted.runner.abortTurns()));
     const onExternal = (): void => stop.abort();
     options.signal?.addEventListener('abort', onExternal, { once: true });
     emitChannelStart(app.settings, channel, options.maxMessages);
+    await outbox.start();
     try {
       return await hosted.runner.run(stop.signal);
     } finally {
+      await outbox.stop();
       offSignals();
       options.signal?.removeEventListener('abort', onExternal);
       hosted.dispose();

@@ -1,13 +1,14 @@
 // `serve`: one long-running process. Builds the App once, runs every enabled channel through the
 // shared runner (a failed channel is restarted with backoff, others keep running), starts the
-// serve components (Pulse, Codex drainer) and the ops endpoint, and on SIGINT/SIGTERM drains
-// in-flight turns (bounded) and stops everything in order.
+// components (the Codex drainer, Pulse, the outbox drainer; all kernel Components) and the ops
+// endpoint, and on SIGINT/SIGTERM drains in-flight turns (bounded) and stops everything in order.
 import { emitEvent, createMetrics, startOpsServer, type ChannelSample, type OpsServer, type Readiness, type ServeMetrics, type TurnSample } from '../observe/index.js';
 import type { ChannelAdapter } from '../channels/index.js';
+import type { OutboxRecord } from '../store/index.js';
 import { CHANNEL_NAMES, checkChannelSettings, createChannelAdapter, emitChannelStart, hostChannel, onStopSignals, type ChannelName, type HostedChannel } from './channel-host.js';
-import { buildServeComponents, type ServeComponent, type ServeContext } from './serve-components.js';
-import { createApp, type App } from './app.js';
-import { ConfigError, errorChain } from '../kernel/index.js';
+import { buildServeComponents } from './serve-components.js';
+import { createApp, type App } from './create-app.js';
+import { ConfigError, backoffDelay, errorChain, type Component } from '../kernel/index.js';
 
 export interface ServeOptions {
   /** For tests: a prebuilt app (closed by serve). */
@@ -20,24 +21,46 @@ export interface ServeOptions {
   stopTimeoutMs?: number;
 }
 
-/** One enabled channel, restarted with backoff when its runner fails for good. */
-class ChannelSupervisor {
+/** One enabled channel (a kernel Component), restarted with backoff when its runner fails for good. */
+class ChannelSupervisor implements Component {
   current: HostedChannel | undefined;
   private readonly totals = { in: 0, out: 0, reconnects: 0 };
   private restarts = 0;
+  private readonly stopCtl = new AbortController();
+  private running: Promise<void> | undefined;
 
   constructor(
     private readonly app: App,
-    readonly name: ChannelName,
+    readonly channel: ChannelName,
     /** The first adapter, built (and validated) before serve starts. */
     private first: ChannelAdapter | undefined,
   ) {}
+
+  get name(): string {
+    return `channel:${this.channel}`;
+  }
+
+  async start(): Promise<void> {
+    this.running ??= this.run(this.stopCtl.signal).catch((err) => emitEvent('serve_channel_failed', { channel: this.channel, error: errorChain(err), retry_in_ms: null }));
+  }
+
+  /** Stops polling and drains in-flight turns (bounded by the runner's drain). */
+  async stop(): Promise<void> {
+    this.stopCtl.abort();
+    await this.running;
+  }
+
+  /** The one delivery function's road into this channel. */
+  deliver(chatId: string, text: string): Promise<void> {
+    if (!this.current || !this.ready()) return Promise.reject(new Error(`channel ${this.channel} is not connected`));
+    return this.current.runner.deliver(chatId, text);
+  }
 
   sample(): ChannelSample {
     const h = this.current;
     const s = h?.runner.stats;
     return {
-      channel: this.name,
+      channel: this.channel,
       messagesIn: this.totals.in + (s?.messagesIn ?? 0),
       messagesOut: this.totals.out + (s?.messagesOut ?? 0),
       reconnects: this.totals.reconnects + this.restarts + adapterReconnects(h),
@@ -53,28 +76,30 @@ class ChannelSupervisor {
   queueDepths(out: Record<string, number>): void {
     const h = this.current;
     if (!h) return;
-    out[`channel_${this.name}`] = h.runner.stats.queueDepth;
+    out[`channel_${this.channel}`] = h.runner.stats.queueDepth;
     const outbound = (h.adapter as { queueDepth?: unknown }).queueDepth;
-    if (typeof outbound === 'number') out[`outbound_${this.name}`] = outbound;
+    if (typeof outbound === 'number') out[`outbound_${this.channel}`] = outbound;
   }
 
   abortTurns(): void {
     this.current?.runner.abortTurns();
   }
 
-  async run(stop: AbortSignal): Promise<void> {
-    let delay = 2000;
+  private async run(stop: AbortSignal): Promise<void> {
+    let failures = 0;
     while (!stop.aborted) {
-      const adapter = this.first ?? (await createChannelAdapter(this.app.settings, this.name));
+      const adapter = this.first ?? (await createChannelAdapter(this.app.settings, this.channel));
       this.first = undefined;
       const hosted = hostChannel(this.app, adapter);
       this.current = hosted;
       const startedAt = Date.now();
+      let delay = 0;
       try {
         await hosted.runner.run(stop);
         return;
       } catch (err) {
-        emitEvent('serve_channel_failed', { channel: this.name, error: errorChain(err), retry_in_ms: delay });
+        if (Date.now() - startedAt > 60_000) failures = 0;
+        emitEvent('serve_channel_failed', { channel: this.channel, error: errorChain(err), retry_in_ms: (delay = backoffDelay(failures++, 2000, 300_000)) });
       } finally {
         hosted.dispose();
         const s = hosted.runner.stats;
@@ -83,12 +108,10 @@ class ChannelSupervisor {
         this.totals.reconnects += adapterReconnects(hosted);
       }
       if (stop.aborted) return;
-      if (Date.now() - startedAt > 60_000) delay = 2000;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, delay);
         stop.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
       });
-      delay = Math.min(delay * 2, 300_000);
       this.restarts++;
     }
   }
@@ -116,7 +139,7 @@ export async function runServe(options: ServeOptions = {}): Promise<number> {
 
   const enabled = CHANNEL_NAMES.filter((c) => settings.channels[c].enabled);
   const supervisors: ChannelSupervisor[] = [];
-  let components: ServeComponent[] = [];
+  let components: Component[] = [];
   const started = new Map<string, boolean>();
   let ops: OpsServer | undefined;
   let metrics: ServeMetrics | undefined;
@@ -125,7 +148,6 @@ export async function runServe(options: ServeOptions = {}): Promise<number> {
   const onExternal = (): void => stop.abort();
 
   let booting = true;
-  let running: Array<Promise<void>> = [];
   const pendingTurns: TurnSample[] = [];
 
   try {
@@ -156,8 +178,8 @@ export async function runServe(options: ServeOptions = {}): Promise<number> {
     // metrics library and the components load.
     const readiness = (): Readiness => {
       const checks: Record<string, boolean> = {};
-      for (const s of supervisors) checks[`channel:${s.name}`] = s.ready();
-      for (const c of components) checks[`component:${c.name}`] = (started.get(c.name) ?? false) && (c.isReady ? safeReady(c) : true);
+      for (const s of supervisors) checks[s.name] = s.ready();
+      for (const c of components) checks[`component:${c.name}`] = (started.get(c.name) ?? false) && safeReady(c);
       const ready = !stopping && !booting && Object.values(checks).every(Boolean);
       return { ready, checks, ...(stopping ? { reason: 'stopping' } : booting ? { reason: 'starting' } : {}) };
     };
@@ -167,7 +189,7 @@ export async function runServe(options: ServeOptions = {}): Promise<number> {
       const loading = (metricsLoad = createMetrics({
         channels: () => supervisors.map((s) => s.sample()),
         queues: () => {
-          const q: Record<string, number> = { runtime_turns: app.runtime.queue.depth };
+          const q: Record<string, number> = { runtime_turns: app.runtime.queueDepth };
           for (const s of supervisors) s.queueDepths(q);
           if (app.codex) q.codex = app.codex.peekWork().queueDepth;
           return q;
@@ -182,34 +204,35 @@ export async function runServe(options: ServeOptions = {}): Promise<number> {
     }
 
     if (supervisors.length === 0) emitEvent('serve_no_channels', { message: 'no channel enabled (set RUSTY_PINCH_CHANNELS_TELEGRAM_ENABLED or _WHATSAPP_ENABLED); serving components and the ops endpoint only' });
-    for (const s of supervisors) emitChannelStart(settings, s.name, undefined);
-    running = supervisors.map((s) => s.run(stop.signal).catch((err) => emitEvent('serve_channel_failed', { channel: s.name, error: errorChain(err), retry_in_ms: null })));
+    for (const s of supervisors) {
+      emitChannelStart(settings, s.channel, undefined);
+      await s.start();
+    }
 
-    const [loaded, built] = await Promise.all([metricsLoad, buildServeComponents(app)]);
+    const [loaded, built] = await Promise.all([metricsLoad, buildServeComponents(app, { deliver: (r) => deliver(supervisors, r) })]);
     metrics = loaded;
     if (metrics) for (const r of pendingTurns.splice(0)) metrics.recordTurn(r);
     components = built;
-    const ctx: ServeContext = { app, signal: stop.signal, notify: (target, text) => notify(supervisors, target, text) };
     for (const c of components) {
       if (stop.signal.aborted) break;
       try {
-        await c.start(ctx);
+        await c.start();
         started.set(c.name, true);
       } catch (err) {
         emitEvent('serve_component_error', { component: c.name, phase: 'start', error: errorChain(err) });
       }
     }
     booting = false;
-    emitEvent('serve_start', { channels: supervisors.map((s) => s.name), components: components.map((c) => c.name), ops_addr: ops ? `${ops.host}:${ops.port}` : null, startup_ms: Math.round(performance.now() - startedAt) });
+    emitEvent('serve_start', { channels: supervisors.map((s) => s.channel), components: components.map((c) => c.name), ops_addr: ops ? `${ops.host}:${ops.port}` : null, startup_ms: Math.round(performance.now() - startedAt) });
 
     await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
     stopping = true;
-    emitEvent('serve_stopping', { channels: supervisors.map((s) => s.name) });
+    emitEvent('serve_stopping', { channels: supervisors.map((s) => s.channel) });
   } finally {
     stopping = true;
     stop.abort();
-    // Channels drain in-flight turns (bounded by their drain) while the components stop, so a
-    // component's last notification can still go out.
+    // Channels drain in-flight turns (bounded by their drain) while the components stop; what
+    // the outbox could not send yet stays on disk for the next start.
     const stopComponents = async (): Promise<void> => {
       for (const c of [...components].reverse()) {
         if (!started.get(c.name)) continue;
@@ -217,7 +240,7 @@ export async function runServe(options: ServeOptions = {}): Promise<number> {
         if (r === 'timeout') emitEvent('serve_component_error', { component: c.name, phase: 'stop', error: `did not stop within ${stopTimeoutMs} ms` });
       }
     };
-    await Promise.all([...running, stopComponents()]);
+    await Promise.all([...supervisors.map((s) => s.stop()), stopComponents()]);
     if ((await withTimeout(app.close(), stopTimeoutMs)) === 'timeout') emitEvent('warning', { message: `runtime did not go idle within ${stopTimeoutMs} ms`, component: 'serve' });
     offTurns?.();
     offSignals?.();
@@ -228,20 +251,17 @@ export async function runServe(options: ServeOptions = {}): Promise<number> {
   return 0;
 }
 
-function safeReady(c: ServeComponent): boolean {
+function safeReady(c: Component): boolean {
   try {
-    return c.isReady!();
+    return c.ready();
   } catch {
     return false;
   }
 }
 
-/** Routes a component's notification (`<channel>:<chat id>`) to that channel's runner. */
-async function notify(supervisors: ChannelSupervisor[], target: string, text: string): Promise<void> {
-  const i = target.indexOf(':');
-  const channel = i > 0 ? target.slice(0, i) : target;
-  const chatId = i > 0 ? target.slice(i + 1) : '';
-  const s = supervisors.find((x) => x.name === channel);
-  if (!s?.current || !chatId) throw new Error(`cannot notify '${target}': channel ${channel || '(none)'} is not running in this serve`);
-  await s.current.runner.deliver(chatId, text);
+/** The one delivery function: an outbox record to the runner of the channel that owns its chat. */
+async function deliver(supervisors: ChannelSupervisor[], record: OutboxRecord): Promise<void> {
+  const s = supervisors.find((x) => x.channel === record.channel);
+  if (!s) throw new Error(`channel ${record.channel || '(none)'} is not enabled in this serve`);
+  await s.deliver(record.chat_id, record.text);
 }

@@ -1,6 +1,7 @@
-// Outbound URL policy for skills: parse once with the WHATWG URL parser (which canonicalises
-// every numeric IPv4 spelling), refuse user-info, non-http(s) and local names, then resolve the
-// host and check EVERY address. The caller connects to the address returned here (pinned).
+// The one outbound URL policy (skills' http_get/http_post, Pulse health checks and HTTP actions):
+// parse once with the WHATWG URL parser (which canonicalises every numeric IPv4 spelling), refuse
+// user-info, non-http(s) and local names, then resolve the host and check EVERY address. The
+// caller connects to the address returned here (pinned), so DNS rebinding cannot switch it.
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { blockedAddressReason } from './ip-policy.js';
@@ -24,6 +25,8 @@ export const systemResolver: Resolver = async (hostname) => {
 export interface UrlPolicy {
   /** Lower-case host names (or IP literals) opened deliberately by the operator. */
   allow: string[];
+  /** Every private/local address allowed (Pulse health checks of local services, when the operator says so). */
+  allowPrivate?: boolean;
   resolver?: Resolver;
 }
 
@@ -92,7 +95,7 @@ export async function checkSkillUrl(raw: string, policy: UrlPolicy): Promise<Che
   const url = parseSkillUrl(raw);
   const hostname = bareHost(url);
   const hostKey = hostname.replace(/\.$/, '');
-  const allowlisted = policy.allow.some((a) => normalizeAllowEntry(a) === hostKey);
+  const allowlisted = policy.allowPrivate === true || policy.allow.some((a) => normalizeAllowEntry(a) === hostKey);
   const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
   const blocked = (why: string) => new UrlPolicyError(`url host '${hostname}' is blocked by sandbox policy (${why})`);
 

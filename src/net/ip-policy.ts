@@ -1,4 +1,4 @@
-// Address classification for the skills' outbound HTTP policy: every address that is not
+// Address classification for the one outbound HTTP policy (skills, Pulse checks and actions): every address that is not
 // plainly public unicast (loopback, private, link-local, CGNAT, unspecified, multicast,
 // broadcast, documentation/reserved, ULA, and IPv4 embedded in IPv6) is refused.
 import { isIPv4, isIPv6 } from 'node:net';

@@ -1,12 +1,14 @@
-// http_get/http_post for skills: policy-checked URL, connection pinned to the checked address
-// (a `lookup` that returns it, so DNS rebinding cannot switch it), no redirects followed,
-// capped request and response bodies, a timeout, and a curl-like User-Agent (wttr.in parity).
+// The one outbound HTTP client (skills' http_get/http_post, Pulse health checks and HTTP
+// actions): policy-checked URL, connection pinned to the checked address (a `lookup` that
+// returns it, so DNS rebinding cannot switch it), no redirects followed, capped request and
+// response bodies, a timeout.
 import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { checkSkillUrl, type UrlPolicy } from './url-policy.js';
 import { AppError } from '../kernel/index.js';
 
+/** The skills' User-Agent: curl-like (wttr.in answers curl with plain text). */
 export const SKILL_USER_AGENT = 'curl/8.5.0 (rusty-pinch skill)';
 
 export interface HttpCallOptions {
@@ -14,6 +16,12 @@ export interface HttpCallOptions {
   timeoutMs: number;
   maxBodyBytes: number;
   signal?: AbortSignal;
+  /** Default: the skills' curl-like agent. */
+  userAgent?: string;
+  /** A keep-alive agent (reused sockets were pinned when they connected). Default: none. */
+  agent?: http.Agent;
+  /** Body over maxBodyBytes: kept up to the cap (true) or the call fails (default). */
+  truncate?: boolean;
 }
 
 export interface HttpResult {
@@ -24,12 +32,15 @@ export interface HttpResult {
 }
 
 export class SkillHttpError extends AppError {
-  constructor(message: string) {
+  /** The socket error's code (ECONNRESET, ECONNREFUSED …), when there was one. `code` is always `skill_http`. */
+  readonly socketCode: string | undefined;
+  constructor(message: string, socketCode?: string) {
     super('skill_http', message);
+    this.socketCode = socketCode;
   }
 }
 
-export async function skillHttpRequest(method: 'GET' | 'POST', rawUrl: string, body: string | undefined, opts: HttpCallOptions): Promise<HttpResult> {
+export async function skillHttpRequest(method: string, rawUrl: string, body: string | undefined, opts: HttpCallOptions): Promise<HttpResult> {
   const target = await checkSkillUrl(rawUrl, opts.policy);
   if (opts.signal?.aborted) throw new SkillHttpError(`http ${method} aborted`);
   const payload = body === undefined ? undefined : Buffer.from(body, 'utf8');
@@ -40,7 +51,7 @@ export async function skillHttpRequest(method: 'GET' | 'POST', rawUrl: string, b
     else cb(null, address, family);
   };
   const mod = target.url.protocol === 'https:' ? https : http;
-  const headers: Record<string, string | number> = { 'user-agent': SKILL_USER_AGENT, accept: '*/*' };
+  const headers: Record<string, string | number> = { 'user-agent': opts.userAgent ?? SKILL_USER_AGENT, accept: '*/*' };
   if (payload) {
     headers['content-type'] = 'application/json';
     headers['content-length'] = payload.length;
@@ -54,7 +65,7 @@ export async function skillHttpRequest(method: 'GET' | 'POST', rawUrl: string, b
       opts.signal?.removeEventListener('abort', onAbort);
       if (err) {
         req.destroy();
-        reject(err instanceof SkillHttpError ? err : new SkillHttpError(`http ${method} failed: ${err.message}`));
+        reject(err instanceof SkillHttpError ? err : new SkillHttpError(`http ${method} failed: ${err.message}`, (err as NodeJS.ErrnoException).code));
       } else resolve(result!);
     };
     const onAbort = () => finish(new SkillHttpError(`http ${method} aborted`));
@@ -67,7 +78,7 @@ export async function skillHttpRequest(method: 'GET' | 'POST', rawUrl: string, b
       headers,
       lookup,
       family,
-      agent: false,
+      agent: opts.agent ?? false,
       servername: isIP(target.hostname) ? undefined : target.hostname,
     });
     const timer = setTimeout(() => finish(new SkillHttpError(`http ${method} timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs);
@@ -79,6 +90,11 @@ export async function skillHttpRequest(method: 'GET' | 'POST', rawUrl: string, b
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > opts.maxBodyBytes) {
+          if (opts.truncate) {
+            const room = opts.maxBodyBytes - (size - chunk.length);
+            if (room > 0) chunks.push(chunk.subarray(0, room));
+            return;
+          }
           res.destroy();
           finish(new SkillHttpError(`http ${method} response body exceeds ${opts.maxBodyBytes} bytes`));
           return;
