@@ -8,6 +8,7 @@ import { ToolRegistry, builtinTools, type ApprovalGate } from '../tools/index.js
 import { createProvider, type Provider, type ProviderDeps } from '../providers/index.js';
 import { Runtime } from '../core/index.js';
 import { openWiredPulse, type CodexPoolLike } from './pulse-wiring.js';
+import { attachOtlp } from './otlp-wiring.js';
 import { SkillManager, skillListTool, skillRunTool, type SkillManagerOptions } from '../skills/index.js';
 import type { CodexPool, CodexPoolDeps } from '../brain/index.js';
 import type { PulseService } from '../pulse/index.js';
@@ -74,6 +75,8 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   // Risky model-requested tools wait for operator approval (Pulse opens on the first one).
   const approvals: ApprovalGate = { check: async (action) => (await openPulse()).requestToolApproval(action) };
   const runtime = new Runtime({ settings, sessions, telemetry, tools, provider, approvals, outbox, skills: { names: () => skills.names(), run: (name, args, signal) => skills.run(name, args, signal) } });
+  // Optional OTLP export (off unless an endpoint is configured; the SDK loads only then).
+  const stopOtlp = await attachOtlp(settings, runtime);
   const app: App = {
     settings,
     runtime,
@@ -87,6 +90,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     close: async () => {
       await runtime.close();
       await skills.close();
+      await stopOtlp?.();
     },
   };
   return app;

@@ -3,6 +3,8 @@
 import { HTTP_PROVIDERS, PROVIDERS, keyVariables } from './core-settings.js';
 import { checkWritableDir, findExecutable, runProbe } from './probe.js';
 import type { Settings } from './settings.js';
+import { VERSION } from '../kernel/index.js';
+import { otlpPackagesMissing } from './otlp-settings.js';
 
 export interface DoctorCheck {
   level: 'warning' | 'error';
@@ -65,6 +67,12 @@ export async function runDoctor(s: Settings, options: { codexProbeTimeoutMs?: nu
     if (!r.ok) error(`${name} (${dir}) is not usable: ${r.reason}`, 'Create the directory or point the variable at a writable location.');
   }
 
+  if (s.otlp.endpoint) {
+    const missing = otlpPackagesMissing();
+    if (missing.length) warn(`OTLP export is configured (${s.otlp.endpointFrom}) but the OpenTelemetry packages are not installed (${missing.join(', ')}); turns are not exported`, 'Run `npm install --omit=dev` in the install directory (it adds only the optional OpenTelemetry packages), or unset the endpoint.');
+    if (/:4317\/?$/.test(s.otlp.endpoint)) warn(`${s.otlp.endpointFrom} points at port 4317 (OTLP/gRPC); this export speaks OTLP/HTTP, usually on port 4318`);
+  }
+
   const status = checks.some((c) => c.level === 'error') ? 'error' : checks.length ? 'warning' : 'ok';
   const fields: DoctorReport['fields'] = [
     ['provider', s.provider],
@@ -92,6 +100,8 @@ export async function runDoctor(s: Settings, options: { codexProbeTimeoutMs?: nu
     ['codex_queue_capacity', s.codex.queueCapacity],
     ['codex_rate_limit_threshold_percent', s.codex.rateLimitThresholdPercent],
     ['pulse_auto_allow_actions_count', s.pulse.autoAllowActions.length],
+    ['otlp_endpoint', s.otlp.endpoint ?? '<off>'],
+    ['version', VERSION],
   ];
   return { status, fields, checks };
 }

@@ -8,5 +8,6 @@ export type { ChannelSettings, TelegramSettings, WhatsAppSettings, DmPolicy } fr
 export type { PulseSettings } from './pulse-settings.js';
 export type { SkillSettings } from './skill-settings.js';
 export type { OpsSettings } from './ops-settings.js';
+export { otlpPackagesMissing, OTLP_PACKAGES, type OtlpSettings } from './otlp-settings.js';
 export { runDoctor, formatDoctor, doctorJson, CODEX_INSTALL_HINT, type DoctorReport, type DoctorCheck } from './doctor.js';
 export { findExecutable, runProbe, checkWritableDir } from './probe.js';

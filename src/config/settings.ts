@@ -9,6 +9,7 @@ import { loadCodexSettings, type CodexSettings } from './codex-settings.js';
 import { loadPulseSettings, type PulseSettings } from './pulse-settings.js';
 import { loadSkillSettings, type SkillSettings } from './skill-settings.js';
 import { loadOpsSettings, type OpsSettings } from './ops-settings.js';
+import { loadOtlpSettings, type OtlpSettings } from './otlp-settings.js';
 
 export interface Settings extends CoreSettings {
   channels: ChannelSettings;
@@ -16,6 +17,7 @@ export interface Settings extends CoreSettings {
   pulse: PulseSettings;
   skills: SkillSettings;
   ops: OpsSettings;
+  otlp: OtlpSettings;
   /** The merged environment (for per-account key lookups); never printed. */
   env: EnvMap;
   envFile: string | undefined;
@@ -36,6 +38,7 @@ export function settingsFromEnv(env: EnvMap, cwd = process.cwd(), envFile?: stri
     pulse: loadPulseSettings(r),
     skills: loadSkillSettings(r),
     ops: loadOpsSettings(r),
+    otlp: loadOtlpSettings(r),
     env,
     envFile,
     issues: r.issues,

@@ -5,6 +5,7 @@ export { redactSecrets, registerSecrets, registerSecretsFromEnv, isSecretVariabl
 export { rfc3339, rfc3339Now, sleep } from './time.js';
 export { KeyedQueue } from './keyed-queue.js';
 export { sortKeysDeep } from './json.js';
+export { VERSION } from './version.js';
 export type * from './types.js';
 export type { Component } from './component.js';
 export { backoffDelay } from './backoff.js';

@@ -32,7 +32,7 @@ export interface HttpResult {
 }
 
 export class SkillHttpError extends AppError {
-  /** The socket error's code (ECONNRESET, ECONNREFUSED …), when there was one. `code` is always `skill_http`. */
+  /** The socket error's code (ECONNRESET, ECONNREFUSED …), when there was one. */
   readonly socketCode: string | undefined;
   constructor(message: string, socketCode?: string) {
     super('skill_http', message);

@@ -18,15 +18,6 @@ export interface EventCatalogue {
   deferred_reply: { request_id: string; session_id: string; channel: string | null; response_chars: number };
   provider_retry: { request_id: string; provider: string; attempt: number; total: number; delay_ms: number; retry_after: boolean; error: string };
   session_corrupt_line: { path: string; preview: string };
-  session_error: Msg & { session_id: string };
-
-  // The one road out (durable outbox and its drainer).
-  outbox_enqueued: OutboxFields;
-  outbox_delivered: OutboxFields & { attempts: number };
-  outbox_retry: OutboxFields & Err & { attempts: number; retry_in_ms: number };
-  outbox_dropped: OutboxFields & Err & { attempts: number };
-  outbox_error: Msg;
-  outbox_migrated: { from: string; entries: number };
 
   // Channels (adapters and the shared runner).
   channel_start: ChannelField & { allow_from_count: number; dm_policy: string; max_messages: number | null; poll_interval_ms?: number; poll_timeout_secs?: number; bridge_url?: string | null; reconnect_ms?: number };
@@ -79,7 +70,6 @@ export interface EventCatalogue {
   pulse_action: Msg & { type: string };
   pulse_error: Msg & { job_id?: string };
   pulse_job_error: Msg & { job_id: string; latency_ms: number };
-  pulse_approval_announced: { token: string; target: string; error?: string };
   pulse_notify: { status: string; text: string; id?: string; target?: string; error?: string | undefined };
   pulse_ooda: { action: string; risk: string; decision: string; approval_status: string; orientation_source: string; goal_id: string | null };
 
@@ -89,6 +79,20 @@ export interface EventCatalogue {
   skill_engine_discarded: { reason: string };
   skills_assets_synced: { copied: number; skipped: string[]; assets_dir: string; skills_dir: string };
   skills_assets_sync_error: Msg & { assets_dir: string; skills_dir: string };
+
+  // The outbox: the one road out for everything delivered after its turn.
+  outbox_enqueued: OutboxFields;
+  outbox_delivered: OutboxFields & { attempts: number };
+  outbox_retry: OutboxFields & Err & { attempts: number; retry_in_ms: number };
+  outbox_dropped: OutboxFields & Err & { attempts: number };
+  outbox_error: Msg;
+  /** Pending entries of an older on-disk format moved into the outbox once. */
+  outbox_migrated: { from: string; entries: number };
+  session_error: Msg & { session_id: string };
+  pulse_approval_announced: { token: string; target: string; error?: string };
+  /** Optional OTLP export: started, degraded (SDK missing, bad endpoint), or lossy at shutdown. */
+  observability_init: { status: 'ok' | 'degraded'; otlp_endpoint?: string; message?: string };
+  observability_shutdown: { status: string; recorded: number; dropped: number; export_failures: number };
 }
 
 export type EventName = keyof EventCatalogue;

@@ -29,20 +29,13 @@ export async function runHttpHealthCheck(url: string, expectedStatus: number, ti
       res = await httpRequest(url, { timeoutMs: timeoutSecs * 1000, allowPrivate });
     } catch (err) {
       // A pooled keep-alive socket the server already closed: retry once on a fresh connection.
-      if (socketCode(err) !== 'ECONNRESET') throw err;
+      if ((err as { socketCode?: string }).socketCode !== 'ECONNRESET') throw err;
       res = await httpRequest(url, { timeoutMs: timeoutSecs * 1000, fresh: true, allowPrivate });
     }
     if (res.status !== expectedStatus) return { ok: false, message: `http healthcheck failed for ${url}: expected ${expectedStatus}, got ${res.status}` };
     return { ok: true, message: `http healthcheck ok: url=${url}, status=${res.status}` };
   } catch (err) {
-    const code = socketCode(err);
-    const message = (err as Error).message;
-    return { ok: false, message: `http healthcheck failed for ${url}: ${code && !message.includes(code) ? `${code} ` : ''}${message}`.trim() };
+    const e = err as { socketCode?: string; message: string };
+    return { ok: false, message: `http healthcheck failed for ${url}: ${e.socketCode && !e.message.includes(e.socketCode) ? `${e.socketCode} ` : ''}${e.message}`.trim() };
   }
-}
-
-/** The socket error code of a failed request (SkillHttpError keeps it apart from its own code). */
-function socketCode(err: unknown): string | undefined {
-  const e = err as { socketCode?: string; code?: unknown };
-  return e.socketCode ?? (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code) ? e.code : undefined);
 }
