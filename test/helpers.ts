@@ -13,7 +13,9 @@ export const FAKE_CODEX = join(ROOT, 'test', 'fakes', 'fake-codex.mjs');
 /** A fresh temp dir, removed by the returned cleanup. */
 export function tempDir(prefix = 'rp-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  // Retries: a lock or telemetry file released a moment after a test ends can make a single
+  // recursive removal fail with ENOTEMPTY on a busy machine.
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }) };
 }
 
 /**
