@@ -219,9 +219,11 @@ export class CodexPool implements CodexExecutor {
       return DRAIN_NOOP;
     }
     const outcome = await this.run(picked, undefined);
-    const dropped = await this.finish(picked, outcome, 'queued');
+    // An answer is handed on (session + outbox) before the task leaves `running`: a crash in
+    // between re-runs the task after recovery (at least once) instead of losing the answer.
     if (outcome.ok) await deliverResult(this.settings, picked.task, { status: 'executed', text: outcome.output, accountId: picked.account.id, latencyMs: outcome.latencyMs }, this.onTaskDone);
-    else if (dropped) await deliverResult(this.settings, picked.task, { status: 'failed', text: friendlyFailure(), message: outcome.message, attempts: picked.task.attempts + 1 }, this.onTaskDone);
+    const dropped = await this.finish(picked, outcome, 'queued');
+    if (!outcome.ok && dropped) await deliverResult(this.settings, picked.task, { status: 'failed', text: friendlyFailure(), message: outcome.message, attempts: picked.task.attempts + 1 }, this.onTaskDone);
     await this.telemetry.flush();
     if (!outcome.ok) {
       const tail = dropped ? `; dropped after ${MAX_TASK_ATTEMPTS} attempts` : outcome.aborted ? '; requeued' : '; will be retried';
