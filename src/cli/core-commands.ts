@@ -11,7 +11,15 @@ export function registerCoreCommands(program: Command): void {
     .action(
       action(async () => {
         const { loadSettings, runDoctor, formatDoctor, doctorJson } = await import('../config/index.js');
-        const report = await runDoctor(loadSettings());
+        const settings = loadSettings();
+        const report = await runDoctor(settings);
+        // The evolution policy (reference §4): each gate's value and the combinations that weaken it.
+        const { evolutionDoctor, evolutionSettings } = await import('../evolution/index.js');
+        const evo = evolutionDoctor(evolutionSettings(settings.env, settings.workspace), settings.env);
+        report.fields.push(...evo.fields);
+        report.checks.push(...evo.checks);
+        if (evo.checks.some((c) => c.level === 'error')) report.status = 'error';
+        else if (evo.checks.length > 0 && report.status === 'ok') report.status = 'warning';
         const exitCode = report.status === 'error' ? 1 : 0;
         const { doctorColours } = await import('./views.js');
         return { json: doctorJson(report), text: doctorColours(formatDoctor(report)), textFirst: true, exitCode };

@@ -4,6 +4,7 @@
 export { AuditChain, canonicalPayload, type AuditChainOptions, type AuditKey, type AuditVerifyReport } from './audit-chain.js';
 export { EvolutionLock, type HeldLock, type LockPolicy, type LockStatus } from './lock.js';
 export { EvolutionError } from './errors.js';
+export { evolutionDoctor, type EvolutionDoctor, type PolicyCheck } from './doctor-policy.js';
 export { evolutionSettings, parseKeyring, type EvolutionSettings, type SigningKey } from './settings.js';
 export { nowStamp, sha256Hex, writeFileAtomic } from './fs-util.js';
 export { openUpdateContext, type UpdateContext, type ContextInput } from './update/context.js';
