@@ -145,14 +145,17 @@ function getWithHost(port: number, host: string | undefined): Promise<number> {
   });
 }
 
-test('ops server: an idle socket is closed by its deadline', async () => {
+// Fails by its own timeout if the server never closes the idle sockets.
+test('ops server: an idle socket is closed by its deadline', { timeout: 30_000 }, async () => {
   const srv = await startOpsServer({ host: '127.0.0.1', port: 0, readiness: () => ({ ready: true, checks: {} }), timeouts: { headersMs: 300, idleMs: 300 } });
   try {
     const s = await openIdle(srv.port);
     await new Promise<void>((resolve) => s.once('close', () => resolve()));
+    assert.ok(s.destroyed, 'an idle socket is closed by the server');
     const half = await openIdle(srv.port);
     half.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n'); // headers never finished
     await new Promise<void>((resolve) => half.once('close', () => resolve()));
+    assert.ok(half.destroyed, 'a socket that never finishes its headers is closed too');
   } finally {
     await srv.close();
   }
