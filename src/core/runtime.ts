@@ -11,6 +11,7 @@ import { BusCounter } from './bus-counters.js';
 import { PromptBuilder, renderCapabilities } from './prompt.js';
 import { runAgent } from './agent.js';
 import { recordLateReply } from './late.js';
+import { RecentRecords } from './recent-records.js';
 import { assistantRecord, replayable, replayableRecords, userRecord } from './records.js';
 import { emitEvent, sortedKeys } from '../observe/index.js';
 import { ToolRegistry, codePoints, parseToolInvocation, refuseRiskyGate, type ApprovalGate, type ToolContext } from '../tools/index.js';
@@ -58,6 +59,8 @@ interface ProviderCall {
   resumed?: SessionRecord;
   /** The session's last records, already read (the replay check): the history window reuses them. */
   recent?: SessionRecord[];
+  /** The session's line count when `recent` was read. */
+  total?: number;
 }
 
 const NO_TOOLS = new ToolRegistry();
@@ -74,6 +77,8 @@ export class Runtime implements TurnDoor {
   private readonly prompt = new PromptBuilder();
   private readonly bus: BusCounter;
   private readonly queue: KeyedQueue;
+  /** Session tails between turns (reads and our appends go through it). */
+  private readonly recent: RecentRecords;
   private readonly turnListeners = new Set<(record: TurnRecord) => void>();
   private reported = { published: 0, consumed: 0, dropped: 0, hits: 0, misses: 0 };
 
@@ -88,6 +93,7 @@ export class Runtime implements TurnDoor {
     this.outbox = deps.outbox;
     this.bus = new BusCounter(deps.settings.busCapacity, deps.settings.busOverflow);
     this.queue = new KeyedQueue(deps.settings.maxConcurrentTurns);
+    this.recent = new RecentRecords(deps.sessions, { window: this.recentWindow() });
   }
 
   /** Turns waiting for a slot (metrics). */
@@ -112,12 +118,13 @@ export class Runtime implements TurnDoor {
       let id = requestId;
       let resumed: SessionRecord | undefined;
       let recent: SessionRecord[] | undefined;
+      let total: number | undefined;
       if (msg.messageId !== undefined) {
         // A replay (the channel re-delivered a message after a crash): never store it twice,
         // never ask the model twice for an answer we have (docs/delivery.md). The records read
         // here also serve as the history window (one read per turn).
         try {
-          recent = this.sessions.tail(msg.sessionId, this.recentWindow());
+          ({ records: recent, total } = this.recent.read(msg.sessionId));
         } catch {
           recent = undefined; // unreadable session: the turn below reports it
         }
@@ -133,7 +140,7 @@ export class Runtime implements TurnDoor {
       }
       const inv = parseToolInvocation(msg.text);
       if (inv) return this.toolTurn(id, msg, inv.name, inv.args);
-      return this.providerTurn(id, { sessionId: msg.sessionId, text: msg.text, purpose: `provider_turn:${msg.sessionId}`, history: true, tools: this.tools, channel: msg.channel, chatId: msg.chatId, signal: msg.signal, messageId: msg.messageId, resumed, recent });
+      return this.providerTurn(id, { sessionId: msg.sessionId, text: msg.text, purpose: `provider_turn:${msg.sessionId}`, history: true, tools: this.tools, channel: msg.channel, chatId: msg.chatId, signal: msg.signal, messageId: msg.messageId, resumed, recent, total });
     });
   }
 
@@ -178,15 +185,15 @@ export class Runtime implements TurnDoor {
       try {
         const output = await this.runAction(requestId, task);
         const text = task.format ? task.format(output) : `[${task.kind}:${task.name}]\n${output}`;
-        if (task.continues) await this.sessions.append(task.sessionId, assistantRecord(text, { request_id: task.continues }));
-        else await this.sessions.append(task.sessionId, userRecord(command, requestId), assistantRecord(text));
+        if (task.continues) await this.recent.append(task.sessionId, assistantRecord(text, { request_id: task.continues }));
+        else await this.recent.append(task.sessionId, userRecord(command, requestId), assistantRecord(text));
         this.bus.publish();
         this.bus.publish();
         this.recordTurn(requestId, task.sessionId, { ...base, path: task.kind, status: 'ok', latency_ms: Date.now() - started, response_chars: codePoints(output), error: null });
         return { requestId, sessionId: task.sessionId, status: 'ok', text, path: task.kind, output };
       } catch (err) {
         if (task.continues && task.formatError) {
-          await this.sessions.append(task.sessionId, assistantRecord(task.formatError(errorChain(err)), { request_id: task.continues })).catch((e) => emitEvent('session_error', { session_id: task.sessionId, message: errorChain(e) }));
+          await this.recent.append(task.sessionId, assistantRecord(task.formatError(errorChain(err)), { request_id: task.continues })).catch((e) => emitEvent('session_error', { session_id: task.sessionId, message: errorChain(e) }));
         }
         return this.fail(requestId, task.sessionId, task.kind, err, { ...base, latency_ms: Date.now() - started });
       }
@@ -274,7 +281,7 @@ export class Runtime implements TurnDoor {
     try {
       const output = await this.tools.execute(name, args, this.toolContext(requestId, msg.sessionId, 'user', msg.signal));
       const response = `[tool:${name}]\n${output}`;
-      await this.sessions.append(msg.sessionId, withMessageId(userRecord(command, requestId), msg.messageId), assistantRecord(response, { request_id: requestId }));
+      await this.recent.append(msg.sessionId, withMessageId(userRecord(command, requestId), msg.messageId), assistantRecord(response, { request_id: requestId }));
       this.bus.publish();
       this.bus.publish();
       this.recordTurn(requestId, msg.sessionId, { ...base, path: 'tool', status: 'ok', response_chars: codePoints(response), error: null });
@@ -292,8 +299,11 @@ export class Runtime implements TurnDoor {
     let historyTotal: number;
     let userSynced: Promise<void>;
     try {
-      history = call.history ? this.historyWindow(sessionId, call.recent) : [];
-      historyTotal = this.sessions.count(sessionId);
+      let recent = call.recent;
+      historyTotal = call.total ?? -1;
+      if (call.history && !recent && this.settings.historyWindow > 0) ({ records: recent, total: historyTotal } = this.recent.read(sessionId));
+      history = call.history ? this.historyWindow(sessionId, recent) : [];
+      if (historyTotal < 0) historyTotal = this.sessions.count(sessionId);
       if (call.resumed) {
         // Its user line (and any tool records of the interrupted attempt) is already stored.
         history = history.filter((r) => r !== call.resumed && r.request_id !== requestId);
@@ -302,7 +312,7 @@ export class Runtime implements TurnDoor {
       } else {
         // Persist the user's message first: a failing provider must not lose it. The disk flush
         // overlaps the provider call and is awaited before the turn ends.
-        userSynced = this.sessions.appendDeferred(sessionId, withMessageId(userRecord(call.text, requestId), call.messageId));
+        userSynced = this.recent.appendDeferred(sessionId, withMessageId(userRecord(call.text, requestId), call.messageId));
       }
       userSynced.catch(() => undefined); // awaited below; never an unhandled rejection
     } catch (err) {
@@ -318,9 +328,9 @@ export class Runtime implements TurnDoor {
         approvals: this.approvals,
         request: { requestId, sessionId, messages, purpose: call.purpose, historyTotal, origin: { channel: call.channel, chatId: call.chatId }, signal: call.signal },
         toolContext: this.toolContext(requestId, sessionId, 'assistant', call.signal),
-        persist: (records) => this.sessions.append(sessionId, ...records),
+        persist: (records) => this.recent.append(sessionId, ...records),
       });
-      if (!result.queued) await this.sessions.append(sessionId, assistantRecord(result.content, { request_id: requestId }));
+      if (!result.queued) await this.recent.append(sessionId, assistantRecord(result.content, { request_id: requestId }));
       await userSynced;
       this.bus.publish();
       this.recordTurn(requestId, sessionId, {
