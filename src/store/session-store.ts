@@ -21,8 +21,9 @@ export interface SessionStoreOptions {
   fsync?: boolean;
 }
 
-/** Open session files kept for appends (each holds one descriptor). */
-const MAX_OPEN = 64;
+/** Open session files kept for appends (each holds one descriptor). Above the chats a busy bot
+ * serves at once: at 64, 200 active chats reopened (open, fstat, pread, close) a file per turn. */
+const MAX_OPEN = 256;
 
 export class SessionStore {
   private readonly counts = new Map<string, { size: number; lines: number }>();
