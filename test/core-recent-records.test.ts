@@ -30,6 +30,8 @@ test('reads come from memory after the first, and equal a fresh tail of the file
     }
     assert.equal(tails, 0, 'our own appends never send a read to disk');
     assert.equal(recent.read('s').records.length, 4, 'bounded by the window');
+    assert.ok(recent.read('s').hasMessage('4'), 'the ids of our appended user records are known');
+    assert.ok(!recent.read('s').hasMessage('nope'));
   } finally {
     cleanup();
   }

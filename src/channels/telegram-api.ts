@@ -60,12 +60,16 @@ export async function createTelegramClient(options: ClientOptions): Promise<Tele
   const agent = https ? new HttpsAgent({ keepAlive: true, maxSockets: 64 }) : new HttpAgent({ keepAlive: true, maxSockets: 64 });
   const send = https ? httpsRequest : httpRequest;
   const timeoutMs = options.timeoutSecs * 1000;
+  // Request options built once (a URL parsed per call was a visible cost under load).
+  const host = root.hostname.startsWith('[') ? root.hostname.slice(1, -1) : root.hostname;
+  const port = root.port ? Number(root.port) : https ? 443 : 80;
+  const base = `${root.pathname}bot${options.token}/`;
 
   function call<T>(method: string, params: unknown, signal?: AbortSignal): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (signal?.aborted) return reject(new BotNetworkError(method, abortError()));
       const body = Buffer.from(params === undefined ? '{}' : JSON.stringify(params));
-      const req = send(new URL(`${root.href}bot${options.token}/${method}`), { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } });
+      const req = send({ host, port, path: base + method, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } });
       const fail = (err: Error): void => {
         cleanup();
         reject(new BotNetworkError(method, err));

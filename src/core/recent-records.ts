@@ -14,6 +14,13 @@ interface Entry {
   /** The last `window` valid records, oldest first (as SessionStore.tail returns them). */
   records: SessionRecord[];
   bytes: number;
+  /** Platform message ids of the user records in `records` (and perhaps a few just cut off). */
+  ids: Set<string>;
+}
+
+function userIds(records: SessionRecord[], into = new Set<string>()): Set<string> {
+  for (const r of records) if (r.role === 'user' && typeof r.message_id === 'string') into.add(r.message_id);
+  return into;
 }
 
 export interface RecentRecordsOptions {
@@ -43,20 +50,24 @@ export class RecentRecords {
     this.maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
   }
 
-  /** The session's last `window` records and its line count. The array is shared: never mutate it. */
-  read(sessionId: string): { records: SessionRecord[]; total: number } {
+  /**
+   * The session's last `window` records and its line count; `hasMessage` false means no user
+   * record among them carries that platform message id (no scan needed). Shared: never mutate.
+   */
+  read(sessionId: string): { records: SessionRecord[]; total: number; hasMessage: (messageId: string) => boolean } {
     const total = this.sessions.count(sessionId);
     const hit = this.entries.get(sessionId);
     if (hit && hit.lines === total) {
       // Most recently used last.
       this.entries.delete(sessionId);
       this.entries.set(sessionId, hit);
-      return { records: hit.records, total };
+      return { records: hit.records, total, hasMessage: (id) => hit.ids.has(id) };
     }
     this.drop(sessionId);
     const records = this.sessions.tail(sessionId, this.window);
-    this.put(sessionId, { lines: total, records, bytes: records.reduce((n, r) => n + recordBytes(r), 0) });
-    return { records, total };
+    const e: Entry = { lines: total, records, bytes: records.reduce((n, r) => n + recordBytes(r), 0), ids: userIds(records) };
+    this.put(sessionId, e);
+    return { records, total, hasMessage: (id) => e.ids.has(id) };
   }
 
   /** Appends durably (resolves once on disk), keeping the copy current. */
@@ -82,6 +93,8 @@ export class RecentRecords {
       for (const r of records) e.bytes += recordBytes(r);
       this.bytes += e.bytes - before;
       e.records = cut ? next.slice(cut) : next;
+      // Ids of records cut off linger (a scan that finds nothing) until the set is rebuilt.
+      e.ids = e.ids.size > 2 * this.window ? userIds(e.records) : userIds(records, e.ids);
       e.lines += records.length;
       this.evict();
     }

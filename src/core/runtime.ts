@@ -13,7 +13,7 @@ import { runAgent } from './agent.js';
 import { recordLateReply } from './late.js';
 import { RecentRecords } from './recent-records.js';
 import { assistantRecord, replayable, replayableRecords, userRecord } from './records.js';
-import { emitEvent, sortedKeys } from '../observe/index.js';
+import { emitEvent } from '../observe/index.js';
 import { ToolRegistry, codePoints, parseToolInvocation, refuseRiskyGate, type ApprovalGate, type ToolContext } from '../tools/index.js';
 import { validateSessionId, type SessionRecord, type SessionStore, type Telemetry } from '../store/index.js';
 import { ProviderError, type ChatMessage, type Provider } from '../providers/index.js';
@@ -119,16 +119,17 @@ export class Runtime implements TurnDoor {
       let resumed: SessionRecord | undefined;
       let recent: SessionRecord[] | undefined;
       let total: number | undefined;
+      let hasMessage: ((id: string) => boolean) | undefined;
       if (msg.messageId !== undefined) {
         // A replay (the channel re-delivered a message after a crash): never store it twice,
         // never ask the model twice for an answer we have (docs/delivery.md). The records read
         // here also serve as the history window (one read per turn).
         try {
-          ({ records: recent, total } = this.recent.read(msg.sessionId));
+          ({ records: recent, total, hasMessage } = this.recent.read(msg.sessionId));
         } catch {
           recent = undefined; // unreadable session: the turn below reports it
         }
-        const found = recent && findMessage(recent, msg.messageId);
+        const found = recent && hasMessage?.(msg.messageId) ? findMessage(recent, msg.messageId) : undefined;
         if (found) {
           const original = typeof found.user.request_id === 'string' ? found.user.request_id : requestId;
           const answer = found.after.find((r) => r.role === 'assistant' && r.kind === undefined && r.request_id === original);
@@ -246,8 +247,9 @@ export class Runtime implements TurnDoor {
       response_chars: outcome.response_chars,
       error: outcome.error,
     };
-    // Keys sorted, as the original's json! macro printed them.
-    emitEvent('turn', sortedKeys(record));
+    // Keys sorted, as the original's json! macro printed them (written out: sorting per turn costs).
+    const r = record;
+    emitEvent('turn', { attempts: r.attempts, error: r.error, latency_ms: r.latency_ms, model: r.model, path: r.path, provider: r.provider, request_id: r.request_id, response_chars: r.response_chars, session_id: r.session_id, status: r.status, timestamp: r.timestamp, tool_name: r.tool_name, user_chars: r.user_chars });
     this.telemetry.record(record);
     this.reportCounters();
     for (const fn of this.turnListeners) fn(record);

@@ -27,7 +27,11 @@ export function setEventSink(next: EventSink): EventSink {
 /** Writes `{"event":name, ...fields}` as one line to stderr, with secrets redacted. Names and shapes: event-catalogue.ts. */
 export function emitEvent<N extends EventName>(event: N, fields: EventCatalogue[N]): void {
   if (!eventEnabled(event, fields as EventFields)) return; // below RUSTY_PINCH_LOG_LEVEL
-  sink(redactSecrets(JSON.stringify({ event, ...fields })) + '\n');
+  // `{"event":…,` then the fields' own JSON: the same line as JSON.stringify({ event, ...fields })
+  // without copying every field into a new object per line.
+  const body = JSON.stringify(fields);
+  const line = body === '{}' || Object.hasOwn(fields as object, 'event') ? JSON.stringify({ event, ...fields }) : `{"event":${JSON.stringify(event)},${body.slice(1)}`;
+  sink(redactSecrets(line) + '\n');
 }
 
 /** A warning that is not tied to a specific subsystem event. */
