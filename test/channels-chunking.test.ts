@@ -80,3 +80,18 @@ test('rendered pieces fit 4096 even when escaping inflates the HTML', () => {
   assert.equal(pieces.map((p) => p.raw).join(''), text);
   assert.deepEqual(renderTelegramPieces('   '), [{ raw: '(empty response)', html: '(empty response)' }]);
 });
+
+test('a line with nothing to convert is its own HTML, as the full conversion renders it', () => {
+  // The full conversion is forced by a second line; lines are converted one by one.
+  const alphabet = ['a', ' ', '[', ']', '(', ')', '-', '+', '#', '.', "'", ':', '=', '1', 'é', '😀', '"', '/'];
+  let seed = 7;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  for (let i = 0; i < 3000; i++) {
+    let s = '';
+    for (let j = rnd(24); j > 0; j--) s += alphabet[rnd(alphabet.length)];
+    assert.equal(markdownToTelegramHtml(s), markdownToTelegramHtml(`${s}\nx`).slice(0, -2), JSON.stringify(s));
+  }
+  assert.equal(markdownToTelegramHtml("[Rusty Pinch:local:local] Received 'hi'. history=2 messages."), "[Rusty Pinch:local:local] Received 'hi'. history=2 messages.");
+  assert.equal(markdownToTelegramHtml('- item'), '• item');
+  assert.equal(markdownToTelegramHtml('see [x](https://e.com)'), 'see <a href="https://e.com">x</a>');
+});

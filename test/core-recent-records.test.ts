@@ -23,8 +23,10 @@ test('reads come from memory after the first, and equal a fresh tail of the file
     store.tail = (id, max) => (tails++, tail(id, max));
     for (let i = 0; i < 5; i++) {
       await recent.append('s', rec('user', `q${i}`, { message_id: String(i) }));
+      if (i % 2) await recent.append('s', rec('assistant', `call${i}`, { kind: 'tool_call' }));
       await recent.appendDeferred('s', rec('assistant', `r${i}`));
       const got = recent.read('s');
+      assert.deepEqual(plain(got.plain), plain(got.records.filter((r) => r.kind === undefined)), `plain records, round ${i}`);
       assert.deepEqual(plain(got.records), plain(tail('s', 4)), `round ${i}`);
       assert.equal(got.total, store.count('s'));
     }

@@ -46,8 +46,13 @@ function formatText(s: string): string {
     .replace(/(^|[^\w])_(?=[^\s_])([^_\n]*?[^\s_])_(?![\w])/g, '$1<i>$2</i>');
 }
 
+/** One line without any character Markdown or HTML escaping acts on (most short replies). */
+const PLAIN = /^(?![ \t]*[#>+*-])[^\n\r\u0000`*_~<>&]*$/;
+
 /** Renders one Markdown text as Telegram HTML. */
 export function markdownToTelegramHtml(md: string): string {
+  // Nothing to convert or escape: the text is its own HTML (the same result, without the passes).
+  if (PLAIN.test(md) && !md.includes('](')) return md;
   const out: string[] = [];
   const lines = md.replace(/\r\n/g, '\n').split('\n');
   let quote: string[] = [];

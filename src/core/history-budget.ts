@@ -12,6 +12,10 @@ const MARK = '\n[… earlier part cut: message too long to resend]';
  */
 export function boundHistoryBytes(records: SessionRecord[], maxBytes: number): SessionRecord[] {
   if (maxBytes <= 0) return records;
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: when even that fits, nothing is measured.
+  let units = 0;
+  for (const r of records) units += r.content.length;
+  if (units * 3 <= maxBytes) return records;
   let used = 0;
   let i = records.length;
   while (i > 0) {

@@ -7,6 +7,7 @@
 // written elsewhere, a torn line repaired, a truncation) changes the count and the tail is read
 // again from the file. Bounded by sessions and by bytes, least recently used first out.
 import type { SessionRecord, SessionStore } from '../store/index.js';
+import { isReplayable } from './records.js';
 
 interface Entry {
   /** Lines in the file when `records` was its tail. */
@@ -16,6 +17,8 @@ interface Entry {
   bytes: number;
   /** Platform message ids of the user records in `records` (and perhaps a few just cut off). */
   ids: Set<string>;
+  /** The replayable records among `records` (replayableRecords(records)), kept as it changes. */
+  plain: SessionRecord[];
 }
 
 function userIds(records: SessionRecord[], into = new Set<string>()): Set<string> {
@@ -54,20 +57,20 @@ export class RecentRecords {
    * The session's last `window` records and its line count; `hasMessage` false means no user
    * record among them carries that platform message id (no scan needed). Shared: never mutate.
    */
-  read(sessionId: string): { records: SessionRecord[]; total: number; hasMessage: (messageId: string) => boolean } {
+  read(sessionId: string): { records: SessionRecord[]; plain: SessionRecord[]; total: number; hasMessage: (messageId: string) => boolean } {
     const total = this.sessions.count(sessionId);
     const hit = this.entries.get(sessionId);
     if (hit && hit.lines === total) {
       // Most recently used last.
       this.entries.delete(sessionId);
       this.entries.set(sessionId, hit);
-      return { records: hit.records, total, hasMessage: (id) => hit.ids.has(id) };
+      return { records: hit.records, plain: hit.plain, total, hasMessage: (id) => hit.ids.has(id) };
     }
     this.drop(sessionId);
     const records = this.sessions.tail(sessionId, this.window);
-    const e: Entry = { lines: total, records, bytes: records.reduce((n, r) => n + recordBytes(r), 0), ids: userIds(records) };
+    const e: Entry = { lines: total, records, bytes: records.reduce((n, r) => n + recordBytes(r), 0), ids: userIds(records), plain: records.filter(isReplayable) };
     this.put(sessionId, e);
-    return { records, total, hasMessage: (id) => e.ids.has(id) };
+    return { records, plain: e.plain, total, hasMessage: (id) => e.ids.has(id) };
   }
 
   /** Appends durably (resolves once on disk), keeping the copy current. */
@@ -89,7 +92,12 @@ export class RecentRecords {
       const before = e.bytes;
       const next = e.records.concat(records);
       const cut = Math.max(0, next.length - this.window);
-      for (let i = 0; i < cut; i++) e.bytes -= recordBytes(next[i]!);
+      let cutPlain = 0;
+      for (let i = 0; i < cut; i++) {
+        e.bytes -= recordBytes(next[i]!);
+        if (isReplayable(next[i]!)) cutPlain++;
+      }
+      e.plain = e.plain.slice(cutPlain).concat(records.filter(isReplayable));
       for (const r of records) e.bytes += recordBytes(r);
       this.bytes += e.bytes - before;
       e.records = cut ? next.slice(cut) : next;

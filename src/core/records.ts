@@ -28,7 +28,11 @@ export function lateRecord(content: string, requestId: string): SessionRecord {
  * forwarded, so a session file cannot inject a system message.
  */
 export function replayableRecords(records: SessionRecord[]): SessionRecord[] {
-  return records.filter((r) => r.kind === undefined && (r.role === 'user' || r.role === 'assistant'));
+  return records.filter(isReplayable);
+}
+
+export function isReplayable(r: SessionRecord): boolean {
+  return r.kind === undefined && (r.role === 'user' || r.role === 'assistant');
 }
 
 export function replayable(records: SessionRecord[]): ChatMessage[] {

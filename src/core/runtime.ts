@@ -61,6 +61,8 @@ interface ProviderCall {
   recent?: SessionRecord[];
   /** The session's line count when `recent` was read. */
   total?: number;
+  /** replayableRecords(recent), when already known. */
+  plain?: SessionRecord[];
 }
 
 const NO_TOOLS = new ToolRegistry();
@@ -120,12 +122,13 @@ export class Runtime implements TurnDoor {
       let recent: SessionRecord[] | undefined;
       let total: number | undefined;
       let hasMessage: ((id: string) => boolean) | undefined;
+      let plain: SessionRecord[] | undefined;
       if (msg.messageId !== undefined) {
         // A replay (the channel re-delivered a message after a crash): never store it twice,
         // never ask the model twice for an answer we have (docs/delivery.md). The records read
         // here also serve as the history window (one read per turn).
         try {
-          ({ records: recent, total, hasMessage } = this.recent.read(msg.sessionId));
+          ({ records: recent, plain, total, hasMessage } = this.recent.read(msg.sessionId));
         } catch {
           recent = undefined; // unreadable session: the turn below reports it
         }
@@ -141,7 +144,7 @@ export class Runtime implements TurnDoor {
       }
       const inv = parseToolInvocation(msg.text);
       if (inv) return this.toolTurn(id, msg, inv.name, inv.args);
-      return this.providerTurn(id, { sessionId: msg.sessionId, text: msg.text, purpose: `provider_turn:${msg.sessionId}`, history: true, tools: this.tools, channel: msg.channel, chatId: msg.chatId, signal: msg.signal, messageId: msg.messageId, resumed, recent, total });
+      return this.providerTurn(id, { sessionId: msg.sessionId, text: msg.text, purpose: `provider_turn:${msg.sessionId}`, history: true, tools: this.tools, channel: msg.channel, chatId: msg.chatId, signal: msg.signal, messageId: msg.messageId, resumed, recent, plain, total });
     });
   }
 
@@ -301,10 +304,10 @@ export class Runtime implements TurnDoor {
     let historyTotal: number;
     let userSynced: Promise<void>;
     try {
-      let recent = call.recent;
+      let { recent, plain } = call;
       historyTotal = call.total ?? -1;
-      if (call.history && !recent && this.settings.historyWindow > 0) ({ records: recent, total: historyTotal } = this.recent.read(sessionId));
-      history = call.history ? this.historyWindow(sessionId, recent) : [];
+      if (call.history && !recent && this.settings.historyWindow > 0) ({ records: recent, plain, total: historyTotal } = this.recent.read(sessionId));
+      history = call.history ? this.historyWindow(sessionId, recent, plain) : [];
       if (historyTotal < 0) historyTotal = this.sessions.count(sessionId);
       if (call.resumed) {
         // Its user line (and any tool records of the interrupted attempt) is already stored.
@@ -359,11 +362,11 @@ export class Runtime implements TurnDoor {
    * records stay in the log but are not
    * replayed, so when some are in the way a larger tail is read (rarely needed).
    */
-  private historyWindow(sessionId: string, recent?: SessionRecord[]): SessionRecord[] {
+  private historyWindow(sessionId: string, recent?: SessionRecord[], known?: SessionRecord[]): SessionRecord[] {
     const want = this.settings.historyWindow;
     if (want === 0) return [];
     if (recent) {
-      const plain = replayableRecords(recent);
+      const plain = known ?? replayableRecords(recent);
       // The whole session was read, or enough plain messages: no second read.
       if (recent.length < this.recentWindow() || plain.length >= want) return boundHistoryBytes(plain.slice(-want), this.settings.historyMaxBytes);
     }
