@@ -19,8 +19,15 @@ export class PromptBuilder {
   misses = 0;
   private lastKey: string | undefined;
   private lastText = '';
+  /** The inputs of the last build: the same values (tool objects, skill list) need no rendering. */
+  private lastInputs: PromptInputs | undefined;
 
   build(inputs: PromptInputs): string {
+    if (sameInputs(this.lastInputs, inputs)) {
+      this.hits++;
+      return this.lastText;
+    }
+    this.lastInputs = inputs;
     const capabilities = renderCapabilities(inputs);
     const key = JSON.stringify([inputs.provider, inputs.model, IDENTITY, capabilities]);
     if (key === this.lastKey) {
@@ -59,4 +66,12 @@ export function renderCapabilities(inputs: PromptInputs): string {
     '- To run a skill from a conversation action, use `/tool skill_run <skill_name> [skill_args]`.',
     '- Legacy `/skills <skill_name> --args ...` commands may be mapped to `skill_run` when emitted as a single-line assistant action.',
   ].join('\n');
+}
+
+/** Same provider, model, mode, skill list (the same array) and tool objects, in the same order. */
+function sameInputs(a: PromptInputs | undefined, b: PromptInputs): boolean {
+  if (!a || a.provider !== b.provider || a.model !== b.model || a.nativeTools !== b.nativeTools || a.skills !== b.skills || !Array.isArray(b.skills)) return false;
+  if (a.tools.length !== b.tools.length) return false;
+  for (let i = 0; i < a.tools.length; i++) if (a.tools[i] !== b.tools[i]) return false;
+  return true;
 }

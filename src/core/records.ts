@@ -1,8 +1,21 @@
 // Session records are built here and only here: the user's message, the answer, tool exchanges
 // and late answers, in the original's `{role, content, timestamp}` shape plus our extra fields.
-import { rfc3339Now } from '../kernel/index.js';
+import { rfc3339 } from '../kernel/index.js';
 import type { ChatMessage } from '../providers/index.js';
 import type { SessionRecord } from '../store/index.js';
+
+let stampMs = -1;
+let stampText = '';
+
+/** rfc3339Now(), formatted once per millisecond (three records and a turn line share it). */
+export function rfc3339Now(): string {
+  const ms = Date.now();
+  if (ms !== stampMs) {
+    stampMs = ms;
+    stampText = rfc3339(new Date(ms));
+  }
+  return stampText;
+}
 
 export function userRecord(content: string, requestId?: string): SessionRecord {
   return requestId ? { role: 'user', content, timestamp: rfc3339Now(), request_id: requestId } : { role: 'user', content, timestamp: rfc3339Now() };

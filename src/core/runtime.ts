@@ -4,7 +4,7 @@
 // persisted before the provider is called, exactly one `event=turn` line and one telemetry
 // record per turn. Its parts are private: nothing outside calls the provider or appends to a
 // session directly.
-import { AppError, MessageTooLargeError, TurnError, ValidationError, errorChain, KeyedQueue, oversize, rfc3339Now } from '../kernel/index.js';
+import { AppError, MessageTooLargeError, TurnError, ValidationError, errorChain, KeyedQueue, oversize } from '../kernel/index.js';
 import { boundHistoryBytes } from './history-budget.js';
 import { nextRequestId } from './ids.js';
 import { BusCounter } from './bus-counters.js';
@@ -12,7 +12,7 @@ import { PromptBuilder, renderCapabilities } from './prompt.js';
 import { runAgent } from './agent.js';
 import { recordLateReply } from './late.js';
 import { RecentRecords } from './recent-records.js';
-import { assistantRecord, replayable, replayableRecords, userRecord } from './records.js';
+import { assistantRecord, replayable, replayableRecords, rfc3339Now, userRecord } from './records.js';
 import { emitEvent } from '../observe/index.js';
 import { ToolRegistry, codePoints, parseToolInvocation, refuseRiskyGate, type ApprovalGate, type ToolContext } from '../tools/index.js';
 import { validateSessionId, type SessionRecord, type SessionStore, type Telemetry } from '../store/index.js';
