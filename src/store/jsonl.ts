@@ -1,8 +1,9 @@
 // Append-only JSON Lines files: whole-line appends (one write per batch, so concurrent writers
 // never interleave inside a line), group commit of the disk flush, and readers that count and
 // read from the end without ever seeing a line that is still being written.
-import { closeSync, fdatasync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { syncInBatch } from './sync-batch.js';
 
 /** Appends one JSON value as a line. `fsync` makes it survive a power cut (default true). */
 export function appendJsonLine(path: string, value: unknown, options: { fsync?: boolean } = {}): void {
@@ -102,13 +103,15 @@ export class AppendFile {
   private sync(): Promise<void> {
     this.next = undefined;
     const covers = this.written;
-    const running = new Promise<void>((resolve, reject) =>
-      fdatasync(this.fd, (err) => {
+    const running = syncInBatch(this.fd).then(
+      () => {
         if (this.running === running) this.running = undefined;
-        if (err) return reject(err);
         if (covers > this.synced) this.synced = covers;
-        resolve();
-      }),
+      },
+      (err: unknown) => {
+        if (this.running === running) this.running = undefined;
+        throw err;
+      },
     );
     this.running = running;
     return running;
