@@ -47,3 +47,35 @@ test('lines: one JSON object per line, event first, secrets redacted by value', 
   assert.ok(lines[0]!.startsWith('{"event":"channel_duplicate"'));
   assert.ok(!lines[1]!.includes('catalogue-secret-value-123'));
 });
+
+test('stderr lines: info lines batched per loop turn, warnings at once, all written in order by exit', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { writeFileSync } = await import('node:fs');
+  const { tempDir, ROOT } = await import('./helpers.js');
+  const { dir, cleanup } = tempDir();
+  try {
+    const script = join(dir, 'emit.mts');
+    writeFileSync(
+      script,
+      `import { emitEvent, emitWarning } from ${JSON.stringify(join(ROOT, 'src/observe/index.ts'))};
+import { writeSync } from 'node:fs';
+emitEvent('ops_listening', { addr: 'a1', endpoints: [] });
+emitEvent('ops_listening', { addr: 'a2', endpoints: [] });
+// Not yet written: the info lines wait for the end of this loop turn.
+writeSync(2, 'MARK\\n');
+emitWarning('w1');
+emitEvent('ops_listening', { addr: 'a3', endpoints: [] });
+await new Promise((r) => setImmediate(r));
+emitEvent('ops_listening', { addr: 'a4', endpoints: [] });
+if (process.argv[2] === 'exit') process.exit(3);`,
+    );
+    for (const mode of ['exit', 'natural']) {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', script, mode], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, mode === 'exit' ? 3 : 0, r.stderr);
+      const got = r.stderr.trim().split('\n').map((l) => (l === 'MARK' ? l : (JSON.parse(l).addr ?? JSON.parse(l).message)));
+      assert.deepEqual(got, ['MARK', 'a1', 'a2', 'w1', 'a3', 'a4'], mode);
+    }
+  } finally {
+    cleanup();
+  }
+});

@@ -39,5 +39,9 @@ export function logLevel(): LogLevel {
 }
 
 export function eventEnabled(event: string, fields?: Record<string, unknown>): boolean {
-  return RANK[eventLevel(event, fields)] <= RANK[logLevel()];
+  return levelEnabled(eventLevel(event, fields));
+}
+
+export function levelEnabled(level: EventLevel): boolean {
+  return RANK[level] <= RANK[logLevel()];
 }
