@@ -61,10 +61,12 @@ export class AppendFile {
     this.end = -1;
   }
 
-  /** Appends `text` (whole lines) in one write. Returns the file size before and after. */
-  append(text: string): { before: number; after: number } {
+  /**
+   * Appends `text` (whole lines) in one write. Returns the file size before and after.
+   * `size`: the file's current size when the caller has just stat'ed it (saves an fstat).
+   */
+  append(text: string, size = fstatSync(this.fd).size): { before: number; after: number } {
     if (this.closed) throw new Error(`append to closed file ${this.path}`);
-    let size = fstatSync(this.fd).size;
     // A torn last line (a crash mid-write, long ago) gets a newline first so the damage stays
     // confined to that line. Checked only when someone else wrote since our last append. A line
     // without its newline may also be another writer's, still being copied in (a long line
@@ -162,16 +164,25 @@ const COUNT_CHUNK = 1024 * 1024;
  * returned.
  */
 export function readLastLines(path: string, max: number): string[] {
-  if (max <= 0) return [];
+  return readTail(path, max).lines;
+}
+
+/**
+ * readLastLines with what was read: the file's inode and size at the time, and `whole` when
+ * the lines are every line of the file (fewer than `max`).
+ */
+export function readTail(path: string, max: number): { lines: string[]; ino: number; size: number; mtimeMs: number; whole: boolean } {
+  if (max <= 0) return { lines: [], ino: -1, size: -1, mtimeMs: NaN, whole: false };
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], ino: -1, size: -1, mtimeMs: NaN, whole: false };
     throw err;
   }
   try {
-    let pos = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    let pos = st.size;
     let carry: Buffer = Buffer.alloc(0);
     const lines: string[] = [];
     let complete = false; // true once the end of the last complete line is found
@@ -195,7 +206,7 @@ export function readLastLines(path: string, max: number): string[] {
       carry = Buffer.from(data.subarray(0, end));
     }
     if (pos === 0 && complete && carry.length && lines.length < max) pushLine(lines, carry);
-    return lines.reverse();
+    return { lines: lines.reverse(), ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, whole: lines.length < max };
   } finally {
     closeSync(fd);
   }
