@@ -155,7 +155,6 @@ function endsWithNewline(fd: number, size: number): boolean {
 
 const CHUNK = 64 * 1024;
 const FIRST_CHUNK = 8 * 1024;
-const COUNT_CHUNK = 1024 * 1024;
 
 /**
  * Returns up to `max` last non-blank lines of the file (oldest first) by reading backwards in
@@ -215,55 +214,6 @@ export function readTail(path: string, max: number): { lines: string[]; ino: num
 function pushLine(lines: string[], bytes: Buffer): void {
   const text = bytes.toString('utf8').trim();
   if (text) lines.push(text);
-}
-
-/**
- * Counts the complete non-blank lines in [from, size) in bulk (1 MiB reads, native newline
- * search). `size` is returned as the end of the last complete line, so a line still being
- * written is counted once it is finished. `from` must be 0 or the end of a complete line.
- */
-export function countLines(path: string, from = 0): { lines: number; size: number } {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { lines: 0, size: 0 };
-    throw err;
-  }
-  try {
-    const size = fstatSync(fd).size;
-    let lines = 0;
-    let lastEnd = Math.min(from, size); // just after the last newline seen
-    const buf = Buffer.allocUnsafe(Math.min(COUNT_CHUNK, Math.max(1, size - lastEnd)));
-    for (let pos = lastEnd; pos < size; ) {
-      const n = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
-      if (n <= 0) break;
-      const view = n === buf.length ? buf : buf.subarray(0, n);
-      for (let i = view.indexOf(0x0a); i !== -1; i = view.indexOf(0x0a, i + 1)) {
-        const lineStart = lastEnd - pos; // may be negative: the line began in an earlier chunk
-        const lineLen = i - lineStart;
-        // Blank (or whitespace-only) lines are rare: only short ones are looked at byte by byte.
-        if (lineLen > 16 || !isBlank(fd, view, pos, lineStart, i)) lines++;
-        lastEnd = pos + i + 1;
-      }
-      pos += n;
-    }
-    return { lines, size: lastEnd };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Whether the line [start, end) (start relative to `view`, maybe before it) holds only whitespace. */
-function isBlank(fd: number, view: Buffer, viewPos: number, start: number, end: number): boolean {
-  let bytes: Buffer;
-  if (start >= 0) bytes = view.subarray(start, end);
-  else {
-    bytes = Buffer.alloc(end - start);
-    readSync(fd, bytes, 0, bytes.length, viewPos + start);
-  }
-  for (const c of bytes) if (c !== 0x20 && c !== 0x0d && c !== 0x09) return false;
-  return true;
 }
 
 /** Current size and inode of `path` (undefined when missing). */

@@ -4,7 +4,8 @@
 import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { emitEvent } from '../observe/index.js';
-import { AppendFile, countLines, encodeLines, readTail } from './jsonl.js';
+import { AppendFile, encodeLines, readTail } from './jsonl.js';
+import { countLines } from './line-count.js';
 import { RecentRecords, type FileStamp } from './recent-records.js';
 import { sanitizeSessionId, validateSessionId } from './session-id.js';
 import { writeJsonAtomic } from './atomic-file.js';
