@@ -113,16 +113,13 @@ export class SessionStore {
 
   /**
    * The last `max` valid records, oldest first. Answered from memory while the file is as we
-   * last read or wrote it (same inode and size), else read from the end of the file.
+   * last read or wrote it (same inode, size and mtime), else read from the end of the file.
    */
   tail(sessionId: string, max: number): SessionRecord[] {
     const path = this.pathFor(sessionId);
     if (max <= 0) return [];
-    let st: FileStamp;
-    try {
-      st = statSync(path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const st: FileStamp | undefined = statSync(path, { throwIfNoEntry: false });
+    if (!st) {
       this.recent.forget(path);
       return [];
     }
