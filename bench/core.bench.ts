@@ -1,6 +1,8 @@
-// Core benchmarks (issue 2): CLI cold start vs `node -e 0`, history cost on a 100,000-message
-// session vs an empty one, and in-process turn overhead. Figures are ratios against baselines
-// measured in this same run, because the machine is noisy.
+// Core benchmarks (issues 2 and 14): CLI cold start vs `node -e 0`, first touch of a 1M-line
+// session without its count cache vs an empty one, `session` on it (time, peak RSS), history
+// cost on a 100,000-message session vs an empty one, and turn overhead (in a process of its
+// own, `--turn-overhead`). Figures are ratios against baselines measured in this same run,
+// because the machine is noisy.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
