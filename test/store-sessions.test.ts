@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, readFileSync, readdirSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SessionStore, sanitizeSessionId, readLastLines } from '../src/store/index.js';
-import { RecentRecords } from '../src/store/recent-records.js';
+import { TailCache } from '../src/store/tail-cache.js';
 import { setEventSink } from '../src/observe/index.js';
 import { tempDir } from './helpers.js';
 
@@ -163,7 +163,7 @@ test('tail answered from memory stays exact: external appends, a replaced file, 
 });
 
 test('the in-memory history stays within its budget whatever the sessions hold', () => {
-  const cache = new RecentRecords();
+  const cache = new TailCache();
   const big = 'x'.repeat(64 * 1024);
   for (let s = 0; s < 200; s++) {
     const records = Array.from({ length: 40 }, (_, i) => ({ role: 'user', content: i % 2 ? big : 'short', timestamp: 't' }));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { emitEvent } from '../observe/index.js';
 import { AppendFile, encodeLines, readTail } from './jsonl.js';
 import { countLines } from './line-count.js';
-import { RecentRecords, type FileStamp } from './recent-records.js';
+import { TailCache, type FileStamp } from './tail-cache.js';
 import { sanitizeSessionId, validateSessionId } from './session-id.js';
 import { writeJsonAtomic } from './atomic-file.js';
 
@@ -29,7 +29,7 @@ const MAX_OPEN = 64;
 export class SessionStore {
   private readonly counts = new Map<string, { size: number; lines: number }>();
   private readonly open = new Map<string, AppendFile>();
-  private readonly recent = new RecentRecords();
+  private readonly tails = new TailCache();
 
   constructor(readonly dir: string, private readonly options: SessionStoreOptions = {}) {}
 
@@ -54,7 +54,7 @@ export class SessionStore {
     const { file, size } = this.fileFor(path);
     const text = encodeLines(records);
     const { before, after } = file.append(text, size);
-    this.recent.appended(path, file.ino, before, after, text);
+    this.tails.appended(path, file.ino, before, after, text);
     // Keep the line count current without re-reading what we just wrote.
     const cached = this.counts.get(path);
     if (cached && cached.size === before) this.counts.set(path, { size: after, lines: cached.lines + records.length });
@@ -120,15 +120,15 @@ export class SessionStore {
     if (max <= 0) return [];
     const st: FileStamp | undefined = statSync(path, { throwIfNoEntry: false });
     if (!st) {
-      this.recent.forget(path);
+      this.tails.forget(path);
       return [];
     }
-    const cached = this.recent.get(path, st, max);
+    const cached = this.tails.get(path, st, max);
     if (cached) return cached;
     // Read a little more than asked so that a few corrupt lines do not shrink the window.
     const read = readTail(path, max + 8);
     const records = this.parse(path, read.lines);
-    if (read.size >= 0) this.recent.set(path, read, records, read.whole);
+    if (read.size >= 0) this.tails.set(path, read, records, read.whole);
     return records.slice(-max);
   }
 

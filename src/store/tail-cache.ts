@@ -32,7 +32,7 @@ interface Entry {
   cost: number;
 }
 
-export class RecentRecords {
+export class TailCache {
   private readonly entries = new Map<string, Entry>();
   private cost = 0;
 
