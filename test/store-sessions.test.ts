@@ -163,7 +163,7 @@ test('tail answered from memory stays exact: external appends, a replaced file, 
 });
 
 test('the in-memory history stays within its budget whatever the sessions hold', () => {
-  const cache = new TailCache();
+  const cache = new TailCache<{ role: string; content: string; timestamp: string }>();
   const big = 'x'.repeat(64 * 1024);
   for (let s = 0; s < 200; s++) {
     const records = Array.from({ length: 40 }, (_, i) => ({ role: 'user', content: i % 2 ? big : 'short', timestamp: 't' }));

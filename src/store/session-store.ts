@@ -29,7 +29,7 @@ const MAX_OPEN = 64;
 export class SessionStore {
   private readonly counts = new Map<string, { size: number; lines: number }>();
   private readonly open = new Map<string, AppendFile>();
-  private readonly tails = new TailCache();
+  private readonly tails = new TailCache<SessionRecord>();
 
   constructor(readonly dir: string, private readonly options: SessionStoreOptions = {}) {}
 

@@ -3,7 +3,6 @@
 // only while the file is exactly as we last saw it (same inode, size and mtime): any other
 // writer (a CLI turn beside `serve`, an operator's edit, a replaced file) changes one of them
 // and the next read goes to the disk again. A cache only: correctness never depends on it.
-import type { SessionRecord } from './session-store.js';
 
 /** Records kept per session at least (a turn asks for ~20–50); more when a caller asks for more. */
 const KEEP = 64;
@@ -19,12 +18,12 @@ export interface FileStamp {
   mtimeMs: number;
 }
 
-interface Entry {
+interface Entry<R> {
   ino: number;
   size: number;
   /** Unknown (NaN) right after our own append: taken from the next stat of that size. */
   mtimeMs: number;
-  records: SessionRecord[];
+  records: R[];
   /** True when `records` holds every valid record of the file. */
   whole: boolean;
   /** Records kept at most for this session. */
@@ -32,12 +31,13 @@ interface Entry {
   cost: number;
 }
 
-export class TailCache {
-  private readonly entries = new Map<string, Entry>();
+/** Records are parsed JSON objects (session records: `content` is what weighs). */
+export class TailCache<R extends object> {
+  private readonly entries = new Map<string, Entry<R>>();
   private cost = 0;
 
   /** The last `max` records if the cache can answer for the file as it is now, else undefined. */
-  get(path: string, st: FileStamp, max: number): SessionRecord[] | undefined {
+  get(path: string, st: FileStamp, max: number): R[] | undefined {
     const e = this.entries.get(path);
     if (!e) return undefined;
     if (e.ino !== st.ino || e.size !== st.size || (e.mtimeMs === e.mtimeMs && e.mtimeMs !== st.mtimeMs)) {
@@ -56,10 +56,10 @@ export class TailCache {
   }
 
   /** Remembers what a read from the disk found (`whole`: the read reached the file's start). */
-  set(path: string, st: FileStamp, records: SessionRecord[], whole: boolean): void {
+  set(path: string, st: FileStamp, records: R[], whole: boolean): void {
     const keep = Math.max(KEEP, this.entries.get(path)?.keep ?? 0);
     this.forget(path);
-    const e: Entry = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, records: records.map((r) => ({ ...r })), whole, keep, cost: 0 };
+    const e: Entry<R> = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, records: records.map((r) => ({ ...r })), whole, keep, cost: 0 };
     e.cost = e.records.reduce((n, r) => n + recordCost(r), 0);
     this.cost += e.cost;
     this.entries.set(path, e);
@@ -80,7 +80,7 @@ export class TailCache {
     // Parsed back from the very bytes written, so the cache holds what a reader of the file gets.
     for (const line of lines.split('\n')) {
       if (!line) continue;
-      const r = JSON.parse(line) as SessionRecord;
+      const r = JSON.parse(line) as R;
       e.records.push(r);
       e.cost += recordCost(r);
       this.cost += recordCost(r);
@@ -103,7 +103,7 @@ export class TailCache {
   }
 
   /** Drops `e`'s oldest records beyond its share, then whole sessions, least recently used first. */
-  private trim(e: Entry): void {
+  private trim(e: Entry<R>): void {
     if (e.records.length > e.keep) {
       for (const r of e.records.splice(0, e.records.length - e.keep)) {
         e.cost -= recordCost(r);
@@ -118,6 +118,7 @@ export class TailCache {
   }
 }
 
-function recordCost(r: SessionRecord): number {
-  return (typeof r.content === 'string' ? r.content.length : 0) + OVERHEAD;
+function recordCost(r: object): number {
+  const content = (r as { content?: unknown }).content;
+  return (typeof content === 'string' ? content.length : 0) + OVERHEAD;
 }
