@@ -30,13 +30,20 @@ export class SessionStore {
   private readonly counts = new Map<string, { size: number; lines: number }>();
   private readonly open = new Map<string, AppendFile>();
   private readonly tails = new TailCache<SessionRecord>();
+  /** Valid session ids and their files (validation and escaping once per id, not per call). */
+  private readonly paths = new Map<string, string>();
 
   constructor(readonly dir: string, private readonly options: SessionStoreOptions = {}) {}
 
   /** Validated path of a session's file. */
   pathFor(sessionId: string): string {
+    let path = this.paths.get(sessionId);
+    if (path !== undefined) return path;
     validateSessionId(sessionId);
-    return join(this.dir, `${sanitizeSessionId(sessionId)}.jsonl`);
+    path = join(this.dir, `${sanitizeSessionId(sessionId)}.jsonl`);
+    if (this.paths.size >= 4096) this.paths.clear(); // a turn asks ~4 times per session id
+    this.paths.set(sessionId, path);
+    return path;
   }
 
   /** Appends records durably (fdatasync unless disabled); resolves once they are on disk. */
