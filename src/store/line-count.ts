@@ -2,7 +2,7 @@
 // session carried over from the original, a deleted `.index`): a million lines are ~125 MB.
 // Reading them costs what it costs; the count itself runs in a tiny WebAssembly function that
 // looks at 16 bytes per step (SIMD): about 5 ms per million lines beyond the read, against
-// 20-30 ms for a Buffer.indexOf per line (a cold process never optimises that loop). Where
+// 20-30 ms for a Buffer.indexOf per line (more in a cold CLI process). Where
 // WebAssembly SIMD is missing, the same rule runs in JavaScript.
 //
 // The rule (both paths): a complete line (ending in \n) counts unless it is blank, i.e. at most
