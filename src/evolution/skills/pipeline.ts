@@ -182,12 +182,12 @@ async function attemptLoop(deps: GenerationDeps, input: GenerationInput & { maxA
       answer = reply.text;
     }
     step('generate', 'ok');
-    const candidate = parseCandidate(answer);
+    const candidate = parseCandidate(answer, goal);
     answer = undefined;
     code = candidate.code;
     result.samples = candidate.samples;
     const verdict = await validateCandidate(deps.sandbox, skill, code, candidate.samples, input.signal);
-    result.staged_path = lib.stage(code, { skill, goal, attempt: result.attempts, samples: candidate.samples, valid: verdict.ok, error: verdict.ok ? null : verdict.error });
+    result.staged_path = lib.stage(code, { skill, goal, attempt: result.attempts, samples: candidate.samples, samples_from: candidate.samplesFrom, valid: verdict.ok, error: verdict.ok ? null : verdict.error });
     if (verdict.ok) {
       result.outputs = verdict.outputs;
       result.error = null;
