@@ -33,6 +33,18 @@ export interface HeldLock {
   release(): void;
 }
 
+/** The operation name of a brief hold around one audit append (skill generations, serve). */
+export const AUDIT_APPEND_OPERATION = 'audit-append';
+
+function isContention(err: unknown): boolean {
+  return err instanceof EvolutionError && err.code === 'evolution_locked';
+}
+
+/** Blocks this thread for `ms` (sync callers waiting out a hold of a few milliseconds). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 function parseLock(text: string): { operation?: string; pid?: number; started_at?: string; host?: string } {
   const out: { operation?: string; pid?: number; started_at?: string; host?: string } = {};
   for (const tok of text.split(/\s+/)) {
@@ -137,6 +149,59 @@ export class EvolutionLock {
       const holder = [st.operation !== null ? `operation=${st.operation}` : '', st.pid !== null ? `pid=${st.pid}` : '', st.started_at !== null ? `started_at=${st.started_at}` : ''].filter(Boolean).join(' ');
       const staleText = st.stale === true ? '. lock appears stale; re-run with evolution force-unlock --confirm' : '';
       throw new EvolutionError(`another evolution operation is already in progress: ${holder ? holder + ' ' : ''}(lock: ${this.path})${staleText}`, { code: 'evolution_locked' });
+    }
+  }
+
+  /**
+   * Runs `fn` holding the lock for a moment (one audit append), waiting with backoff while
+   * another operation holds it (an update holds it for its whole run). After `waitMs` the
+   * contention error is thrown and `fn` never ran.
+   */
+  async holdBriefly<T>(operation: string, fn: () => T, waitMs: number): Promise<T> {
+    const deadline = Date.now() + waitMs;
+    for (let delay = 5; ; delay = Math.min(delay * 2, 250)) {
+      let held: HeldLock | undefined;
+      try {
+        held = this.acquire(operation);
+      } catch (err) {
+        if (!isContention(err) || Date.now() >= deadline) throw err;
+      }
+      if (held) {
+        try {
+          return fn();
+        } finally {
+          held.release();
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+
+  /**
+   * The same for a caller that cannot await: waits (blocking) while a brief hold has the lock,
+   * up to `waitMs`. Returns false without running `fn` when an operation still holds it.
+   */
+  holdBrieflySync(operation: string, fn: () => void, waitMs: number): boolean {
+    const deadline = Date.now() + waitMs;
+    for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+      let held: HeldLock | undefined;
+      try {
+        held = this.acquire(operation);
+      } catch (err) {
+        if (!isContention(err) || Date.now() >= deadline) {
+          if (isContention(err)) return false;
+          throw err;
+        }
+      }
+      if (held) {
+        try {
+          fn();
+          return true;
+        } finally {
+          held.release();
+        }
+      }
+      sleepSync(delay);
     }
   }
 
