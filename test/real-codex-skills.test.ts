@@ -2,7 +2,8 @@
 // test/fixtures/real-codex, installed on first use) talking to our loopback Responses API
 // (test/fakes/responses-api.ts), which first answers with broken skill code and then with good
 // code: the self-correction loop converges in two attempts, the second request the model sees
-// carries the first attempt's exact error and failing code, and skills/<n>.js appears whole.
+// carries the first attempt's exact error and failing code, and skills/<n>.js appears whole;
+// a model that never gets it right leaves skills/ untouched and the command exits 1.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -93,6 +94,27 @@ test(`real codex ${realCodexVersion()}: generate-skill converges from broken to 
     const audit = await runCli(['evolution', 'audit-verify'], { env });
     assert.equal(audit.code, 0, audit.stderr);
     for (const text of [r.stdout, r.stderr, readFileSync(join(dir, 'workspace', 'updates', 'evolution-audit.jsonl'), 'utf8')]) assert.equal(text.includes(KEY), false, 'the key leaks nowhere');
+  } finally {
+    cleanup();
+    await api.close();
+  }
+});
+
+test('real codex: a model that never gets it right leaves skills/ untouched and exits 1 with the last error', { timeout: 300_000 }, async () => {
+  const api = await startFakeResponsesApi({ kind: 'sequence', texts: [BROKEN] });
+  const { dir, cleanup } = tempDir('rp-real-codex-skills-');
+  try {
+    const home = join(dir, 'codex-home');
+    writeCodexHomeConfig(home, api.baseUrl);
+    operatorLogin(CODEX, home, KEY);
+    const env = cleanEnv(dir, { RUSTY_PINCH_PROVIDER: 'codex', RUSTY_PINCH_CODEX_CLI_BIN: CODEX, CODEX_HOME: home, RUSTY_PINCH_CODEX_TIMEOUT_SECS: '90' });
+    const r = await runCli(['evolution', 'generate-skill', '--name', 'reverse', '--goal', 'reverse the text it is given', '--max-attempts', '2'], { env, timeoutMs: 240_000 });
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /^Error: skill 'reverse' was not promoted after 2 attempt\(s\): main\(""\) failed: ReferenceError: 'reversd' is not defined/m);
+    assert.equal(api.requests.length, 2);
+    const skills = join(dir, 'workspace', 'skills');
+    assert.equal(existsSync(join(skills, 'reverse.js')), false, 'nothing that failed reaches skills/');
+    assert.match(readFileSync(join(skills, 'staging', 'reverse', 'candidate.js'), 'utf8'), /reversd/, 'the last attempt kept for inspection');
   } finally {
     cleanup();
     await api.close();
