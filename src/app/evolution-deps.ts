@@ -7,7 +7,7 @@ import type { Settings } from '../config/index.js';
 import type { Telemetry } from '../store/index.js';
 import type { PulseService } from '../pulse/index.js';
 import type { GenerationDeps, SkillSandbox } from '../evolution/skills/index.js';
-import { errorChain, parseTarget, type DeferredReply, type OutboxWriter, type TurnDoor } from '../kernel/index.js';
+import { FRIENDLY_LATE_FAILURE, errorChain, parseTarget, type DeferredReply, type OutboxWriter, type TurnDoor } from '../kernel/index.js';
 
 export interface GenerationHost {
   settings: Settings;
@@ -51,7 +51,8 @@ export async function resumeAndReport(host: GenerationHost, outbox: OutboxWriter
   const { resumeQueuedGeneration } = await import('../evolution/skills/index.js');
   let text: string;
   try {
-    const r = await resumeQueuedGeneration(generationDeps(host), { requestId: reply.requestId, text: reply.text });
+    // The pool's note for a request it gave up on is not an answer to validate.
+    const r = await resumeQueuedGeneration(generationDeps(host), { requestId: reply.requestId, text: reply.text, failed: reply.text === FRIENDLY_LATE_FAILURE });
     if (!r) return;
     text = `Skill '${r.skill}' (queued generation): ${r.status} after ${r.attempts} attempt(s)${r.approval_token ? `; approve with /approve ${r.approval_token}` : ''}${r.error ? `: ${r.error}` : ''}`;
   } catch (err) {

@@ -128,7 +128,7 @@ interface QueuedState {
  * A queued model answer arrived (Codex pool, later): if it belongs to a queued generation,
  * the pipeline continues from that attempt. Returns null when the answer is not one of ours.
  */
-export async function resumeQueuedGeneration(deps: GenerationDeps, reply: { requestId: string; text: string }): Promise<GenerationResult | null> {
+export async function resumeQueuedGeneration(deps: GenerationDeps, reply: { requestId: string; text: string; failed?: boolean }): Promise<GenerationResult | null> {
   const staging = join(deps.skillsDir, 'staging');
   let names: string[];
   try {
@@ -148,7 +148,15 @@ export async function resumeQueuedGeneration(deps: GenerationDeps, reply: { requ
     rmSync(file, { force: true });
     const lib = new SkillLibrary(deps.skillsDir, name);
     const result: GenerationResult = { status: 'failed', skill: lib.name, goal: q.goal, model: deps.model, attempts: q.attempt - 1, max_attempts: q.max_attempts, staged_path: null, promoted_path: null, replaced_path: null, samples: [], outputs: [], approval_token: null, risk_reasons: [], request_ids: [reply.requestId], error: null };
-    return attemptLoop(deps, { name: lib.name, goal: q.goal, replace: q.replace, maxAttempts: q.max_attempts, origin: `resumed:${q.origin}`, requireApproval: q.require_approval }, lib, result, q.prompt, reply.text);
+    const input = { name: lib.name, goal: q.goal, replace: q.replace, maxAttempts: q.max_attempts, origin: `resumed:${q.origin}`, requireApproval: q.require_approval };
+    if (reply.failed) {
+      // The pool gave the request up (its retries ran out): there is no code to validate.
+      result.attempts = q.attempt;
+      result.error = 'the queued model request failed for good (the Codex pool gave up on it); nothing was generated';
+      emitEvent('evolution_skill', { skill: lib.name, step: 'generate', attempt: result.attempts, status: 'error', error: result.error });
+      return finish(deps, input, result);
+    }
+    return attemptLoop(deps, input, lib, result, q.prompt, reply.text);
   }
   return null;
 }
