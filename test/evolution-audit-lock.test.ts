@@ -8,7 +8,9 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditChain } from '../src/evolution/audit-chain.js';
-import { EvolutionLock } from '../src/evolution/lock.js';
+import { AUDIT_APPEND_OPERATION, EvolutionLock } from '../src/evolution/lock.js';
+import { auditUpdateOutsideLock, openUpdateContext } from '../src/evolution/update/context.js';
+import { setEventSink } from '../src/observe/index.js';
 import { appendSkillAudit, auditPath } from '../src/evolution/skills/index.js';
 import { ROOT, tempDir } from './helpers.js';
 
@@ -80,6 +82,32 @@ test('a skill record waits while an update operation holds the lock, then lands 
     assert.equal(report.entries, 2);
     assert.equal(lock.status().lock_exists, false);
   } finally {
+    t.cleanup();
+  }
+});
+
+test("serve's record beside a running update operation: waits its bound, then appends with a warning (never lost)", async () => {
+  const t = tempDir('rp-evo-audit-serve-');
+  const lines: string[] = [];
+  const prev = setEventSink((l) => lines.push(l));
+  try {
+    const ws = join(t.dir, 'workspace');
+    const ctx = openUpdateContext({ env: {}, workspace: ws, runningVersion: '0.1.0', currentBinary: 'x' });
+    const held = ctx.lock.acquire('apply-staged-update');
+    try {
+      let ran = false;
+      assert.equal(ctx.lock.holdBrieflySync(AUDIT_APPEND_OPERATION, () => (ran = true), 30), false);
+      assert.equal(ran, false, 'an operation holds it: gave up without running');
+      auditUpdateOutsideLock(ctx, 'serve_confirmed', undefined, { healthcheck_ok: true });
+    } finally {
+      held.release();
+    }
+    assert.ok(lines.some((l) => l.includes('"event":"warning"') && l.includes("audit record 'serve_confirmed' appended beside it")), lines.join('\n'));
+    auditUpdateOutsideLock(ctx, 'serve_confirmed', undefined, { healthcheck_ok: true });
+    assert.equal(ctx.audit.verify().entries, 2);
+    assert.equal(ctx.lock.status().lock_exists, false);
+  } finally {
+    setEventSink(prev);
     t.cleanup();
   }
 });

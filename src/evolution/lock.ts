@@ -178,20 +178,20 @@ export class EvolutionLock {
   }
 
   /**
-   * The same for a caller that cannot await: waits (blocking) while a brief hold has the lock,
-   * up to `waitMs`. Returns false without running `fn` when an operation still holds it.
+   * The same for a caller that cannot await (blocking while it waits): gives up after `waitMs`
+   * only when an operation holds the lock; another brief hold (an append of a few ms) is waited
+   * out for up to ten times as long. Returns false without running `fn` when it gave up.
    */
   holdBrieflySync(operation: string, fn: () => void, waitMs: number): boolean {
-    const deadline = Date.now() + waitMs;
+    const started = Date.now();
     for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
       let held: HeldLock | undefined;
       try {
         held = this.acquire(operation);
       } catch (err) {
-        if (!isContention(err) || Date.now() >= deadline) {
-          if (isContention(err)) return false;
-          throw err;
-        }
+        if (!isContention(err)) throw err;
+        const brief = this.status().operation === AUDIT_APPEND_OPERATION;
+        if (Date.now() - started >= (brief ? waitMs * 10 : waitMs)) return false;
       }
       if (held) {
         try {
