@@ -63,3 +63,24 @@ export async function resumeAndReport(host: GenerationHost, outbox: OutboxWriter
     if (t) await outbox.enqueue({ kind: 'notification', channel: t.channel, chatId: t.chatId, text });
   }
 }
+
+/**
+ * Queued generations whose answer is already in the generation session but were never resumed:
+ * the pool was drained by another process (`codex drain-one`, a one-shot `pulse`), or serve
+ * stopped between recording the answer and resuming. `serve` runs this at start; each is
+ * resumed once (the claim in resumeQueuedGeneration) and reported like a late answer.
+ */
+export async function resumeAnswered(host: GenerationHost & { sessions: { tail(sessionId: string, max: number): Array<{ role: string; content: string; [extra: string]: unknown }> } }, outbox: OutboxWriter): Promise<number> {
+  const { GENERATION_SESSION, queuedGenerationRequests } = await import('../evolution/skills/index.js');
+  const waiting = new Set(queuedGenerationRequests(join(host.settings.workspace, 'skills')));
+  if (waiting.size === 0) return 0;
+  let resumed = 0;
+  for (const r of host.sessions.tail(GENERATION_SESSION, 2000)) {
+    const id = r.request_id;
+    if (r.role !== 'assistant' || r.deferred !== true || typeof id !== 'string' || !waiting.has(id)) continue;
+    waiting.delete(id);
+    await resumeAndReport(host, outbox, { sessionId: GENERATION_SESSION, channel: undefined, chatId: undefined, requestId: id, text: r.content });
+    resumed++;
+  }
+  return resumed;
+}

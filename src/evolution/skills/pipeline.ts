@@ -3,7 +3,7 @@
 // to the attempt limit, then promote atomically — or, for a candidate that posts data or is
 // tagged risky, ask the operator first. Every step emits one `evolution_skill` event line; the
 // outcome lands in telemetry (`evolution.last_skill_*`) and the audit log.
-import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { writeJsonAtomic } from '../../store/index.js';
 import { join } from 'node:path';
 import { AppError, ValidationError, errorChain, type AgentTask, type Reply } from '../../kernel/index.js';
@@ -124,6 +124,27 @@ interface QueuedState {
   prompt: string;
 }
 
+/** The request ids of the generations waiting for a queued model answer. */
+export function queuedGenerationRequests(skillsDir: string): string[] {
+  const staging = join(skillsDir, 'staging');
+  let names: string[];
+  try {
+    names = readdirSync(staging);
+  } catch {
+    return [];
+  }
+  const ids: string[] = [];
+  for (const name of names) {
+    try {
+      const q = JSON.parse(readFileSync(join(staging, name, 'queued.json'), 'utf8')) as Partial<QueuedState>;
+      if (typeof q.request_id === 'string') ids.push(q.request_id);
+    } catch {
+      // not queued (or a torn file: the late path skips it too)
+    }
+  }
+  return ids;
+}
+
 /**
  * A queued model answer arrived (Codex pool, later): if it belongs to a queued generation,
  * the pipeline continues from that attempt. Returns null when the answer is not one of ours.
@@ -145,7 +166,13 @@ export async function resumeQueuedGeneration(deps: GenerationDeps, reply: { requ
       continue;
     }
     if (q.request_id !== reply.requestId) continue;
-    rmSync(file, { force: true });
+    // Claimed by rename: of two resumers (the late path, the start-up scan) only one continues.
+    try {
+      renameSync(file, `${file}.resumed`);
+    } catch {
+      return null;
+    }
+    rmSync(`${file}.resumed`, { force: true });
     const lib = new SkillLibrary(deps.skillsDir, name);
     const result: GenerationResult = { status: 'failed', skill: lib.name, goal: q.goal, model: deps.model, attempts: q.attempt - 1, max_attempts: q.max_attempts, staged_path: null, promoted_path: null, replaced_path: null, samples: [], outputs: [], approval_token: null, risk_reasons: [], request_ids: [reply.requestId], error: null };
     const input = { name: lib.name, goal: q.goal, replace: q.replace, maxAttempts: q.max_attempts, origin: `resumed:${q.origin}`, requireApproval: q.require_approval };
