@@ -4,8 +4,9 @@
 // style, serve style) leave a chain that verifies with every record in it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AuditChain } from '../src/evolution/audit-chain.js';
 import { AUDIT_APPEND_OPERATION, EvolutionLock } from '../src/evolution/lock.js';
@@ -45,12 +46,18 @@ function appender(dir: string, style: 'skill' | 'update' | 'serve'): Promise<{ c
   });
 }
 
-test('skill, update and serve appenders in parallel processes leave one chain that verifies', { timeout: 180_000 }, async () => {
+test('skill, update and serve appenders in parallel processes leave one chain that verifies (starting from a dead holder\'s lock)', { timeout: 180_000 }, async () => {
   const t = tempDir('rp-evo-audit-lock-');
   try {
+    // A holder that died (kill -9) left its lock: exactly one appender recovers it.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    mkdirSync(join(t.dir, 'workspace', 'updates'), { recursive: true });
+    writeFileSync(join(t.dir, 'workspace', 'updates', 'evolution.lock'), `operation=apply-staged-update pid=${dead} started_at=2026-01-01T00:00:00Z host=${hostname()}\n`);
     const styles = ['skill', 'update', 'serve', 'skill'] as const;
     const results = await Promise.all(styles.map((s) => appender(t.dir, s)));
     for (const r of results) assert.equal(r.code, 0, r.stderr.slice(-2000));
+    const recovered = results.flatMap((r) => r.stderr.split('\n')).filter((l) => l.includes('"event":"evolution_lock_recovered"'));
+    assert.equal(recovered.length, 1, recovered.join('\n'));
     const chain = new AuditChain({ path: auditPath(join(t.dir, 'workspace')) });
     const report = chain.verify();
     assert.equal(report.entries, styles.length * PER_PROCESS, 'no record lost');
