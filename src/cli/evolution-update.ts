@@ -91,13 +91,16 @@ export function registerEvolutionUpdateCommands(evolution: Command): void {
           throw new UsageError('evolution apply is blocked by policy. Re-run with --confirm or set RUSTY_PINCH_EVOLUTION_REQUIRE_APPLY_CONFIRM=false');
         }
         const { applyStagedUpdate, evolutionTelemetryFields } = await import('../evolution/index.js');
-        const { emitEvent } = await import('../observe/index.js');
+        const { emitEvent, flushEvents } = await import('../observe/index.js');
         const args = o.healthcheckArgs.split(/\s+/).filter(Boolean);
         // Test seam (only with RUSTY_PINCH_TEST=1): freeze right after a checkpoint so a test can kill -9 there.
         const pauseAt = process.env.RUSTY_PINCH_TEST === '1' ? process.env.RUSTY_PINCH_TEST_PAUSE_AT : undefined;
         const onCheckpoint = (status: string): void => {
           emitEvent('evolution_checkpoint', { status });
-          if (status === pauseAt) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+          if (status === pauseAt) {
+            flushEvents(); // the test waits for this line, then kills the frozen process
+            Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+          }
         };
         try {
           const out = await applyStagedUpdate(ctx, { healthcheckArgs: args.length ? args : ['doctor'], timeoutSecs: o.healthcheckTimeoutSecs, launcher: process.env.RUSTY_PINCH_LAUNCHER, env: process.env }, onCheckpoint);
