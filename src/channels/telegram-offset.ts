@@ -61,9 +61,6 @@ export class TelegramJournal {
   private log: AppendFile | undefined;
   private botId = '';
   private logBytes = 0;
-  /** Handled ids not written yet (one line each, written together; see handled()). */
-  private handledIds: number[] = [];
-  private handledWrite: Promise<void> | undefined;
 
   private readonly compactBytes: number;
 
@@ -139,26 +136,9 @@ export class TelegramJournal {
     return this.write(lines);
   }
 
-  /**
-   * Records that an update was handled. The lines of every update handled meanwhile go out in
-   * one write at the end of the loop turn, after the log's running fdatasync (a write during it
-   * waits in the kernel for the file's lock), and share one flush. Losing one only replays the
-   * update, answered from the session (docs/delivery.md).
-   */
+  /** Records that an update was handled. The flush is group-committed; losing it only replays. */
   handled(id: number): Promise<void> {
-    if (!this.botId) return Promise.resolve();
-    this.handledIds.push(id);
-    return (this.handledWrite ??= this.writeHandled());
-  }
-
-  private async writeHandled(): Promise<void> {
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    if (this.log?.busy) await this.log.flush().catch(() => undefined);
-    const ids = this.handledIds;
-    this.handledIds = [];
-    this.handledWrite = undefined;
-    if (ids.length === 0) return;
-    return this.write(ids.map((d) => ({ d })));
+    return this.write([{ d: id }]);
   }
 
   /** Whether the log has grown enough to be folded into the snapshot. */
@@ -177,7 +157,6 @@ export class TelegramJournal {
       updated_at: new Date().toISOString(),
     };
     writeFileAtomic(this.path, JSON.stringify(file) + '\n', { mode: 0o600 });
-    this.handledIds = []; // the snapshot has them (they left `pending`)
     this.dropLog();
   }
 
@@ -189,7 +168,6 @@ export class TelegramJournal {
 
   /** Closes the log (after its last flush). */
   async close(): Promise<void> {
-    await this.handledWrite?.catch(() => undefined);
     const log = this.log;
     this.log = undefined;
     if (!log) return;
