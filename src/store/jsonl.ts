@@ -119,6 +119,16 @@ export class AppendFile {
     return running;
   }
 
+  /** True while an fdatasync is running (a write now would wait for it in the kernel). */
+  get syncing(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** Resolves when the running fdatasync (if any) ends, however it ends. */
+  whenSynced(): Promise<void> {
+    return this.running ? this.running.then(() => undefined, () => undefined) : Promise.resolve();
+  }
+
   /** True while a flush is running or waiting. */
   get busy(): boolean {
     return this.running !== undefined || this.next !== undefined;
