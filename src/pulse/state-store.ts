@@ -4,6 +4,7 @@
 import { JsonStateFile, SchemaError, schema as S, type Check } from '../store/index.js';
 import { decodeAction, iso } from './jobs.js';
 import { parseAction } from './ooda.js';
+import { decodeSkillGeneration } from './skill-job.js';
 import type { Approval, ApprovalStatus, Goal, JobSnapshot, Notification, PendingAction, PulseState, Risk, RunRecord } from './types.js';
 
 export const MAX_HISTORY_PER_JOB = 10;
@@ -38,7 +39,7 @@ function decodeJob(v: unknown, path: string, issues: string[]): JobSnapshot {
   if (!S.isObject(v)) return drop(path, 'expected a job object');
   const id = S.string(v.id, `${path}.id`).trim();
   if (!/^[a-z0-9_-]+$/.test(id)) return drop(`${path}.id`, `'${id}' is not a job id`);
-  const action = decodeAction(v.action) ?? drop(`${path}.action`, 'unknown job action');
+  const action = decodeSkillGeneration(v.action, (problem) => drop(`${path}.action`, problem)) ?? decodeAction(v.action) ?? drop(`${path}.action`, 'unknown job action');
   const interval = seconds(v.interval_secs, `${path}.interval_secs`);
   const f = <T>(k: string, check: Check<T>, fallback: T): T => S.salvageField(v[k], `${path}.${k}`, check, fallback, issues);
   return {

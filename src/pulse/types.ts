@@ -6,7 +6,9 @@ export type JobAction =
   | 'codex_health_check'
   | 'codex_drain_queue_one'
   | { emit_log: { message: string } }
-  | { http_health_check: { url: string; expected_status: number; timeout_secs: number } };
+  | { http_health_check: { url: string; expected_status: number; timeout_secs: number } }
+  /** Asks Evolution for a skill (named like the OODA action's PendingAction kind and the audit record). */
+  | { skill_generation: { name: string; goal: string; replace: boolean } };
 
 export type RunStatus = 'ok' | 'error';
 

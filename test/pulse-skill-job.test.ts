@@ -1,0 +1,155 @@
+// Scheduled skill generation jobs (`{ skill_generation: { name, goal, replace } }`) in-process
+// against a loopback OpenAI-compatible fake: a run ends in a pending promotion approval, runs
+// while it waits (or while the skill exists, is queued or is being generated) are no-ops,
+// approving promotes, the daily budget turns a run into an error, and a process without
+// Evolution says so instead of pretending.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createApp } from '../src/app/index.js';
+import { settingsFromEnv } from '../src/config/index.js';
+import { setEventSink } from '../src/observe/index.js';
+import { ManualClock, openPulse, runTick, type PulseService, type TickResult } from '../src/pulse/index.js';
+import { startFakeOpenAI, status, text } from './fakes/openai-server.js';
+import { cleanEnv, tempDir } from './helpers.js';
+
+const fake = await startFakeOpenAI();
+after(() => fake.close());
+
+const GREET = text('```js\n// Greets.\nfunction main(a) { return "hi " + (a || "there") }\n```');
+
+function envFor(dir: string, extra: Record<string, string> = {}) {
+  return cleanEnv(dir, { RUSTY_PINCH_PROVIDER: 'openai', RUSTY_PINCH_API_BASE: fake.base, RUSTY_PINCH_OPENAI_API_KEY: 'sk-test-pulse-job-123456', RUSTY_PINCH_CODEX_ENABLED: 'false', RUSTY_PINCH_SESSION_FSYNC: 'false', ...extra });
+}
+
+/** Makes the named jobs due now and runs one tick (with its follow-up), returning their results. */
+async function tickJobs(pulse: PulseService, ...ids: string[]): Promise<TickResult[]> {
+  await pulse.mutate((s) => {
+    for (const j of s.jobs) if (ids.includes(j.id)) j.next_due_at = '2000-01-01T00:00:00+00:00';
+  });
+  const out = await runTick(pulse);
+  await out.followUp;
+  return out.results.filter((r) => ids.includes(r.job_id));
+}
+
+const job = (id: string, name: string, extra: Partial<{ replace: boolean; goal: string }> = {}) => ({ id, intervalSecs: 3600, name, goal: extra.goal ?? 'say hello to a name', replace: extra.replace ?? false, enabled: true });
+
+test('a skill generation job asks once, waits for the approval, and approving promotes', async () => {
+  const { dir, cleanup } = tempDir('rp-pulse-skill-');
+  const prev = setEventSink(() => undefined);
+  try {
+    const settings = settingsFromEnv(envFor(dir), dir);
+    const app = await createApp({ settings });
+    const pulse = await app.pulse();
+    const added = await pulse.addSkillGeneration(job('want-greet', ' greet.js '));
+    assert.deepEqual(added.action, { skill_generation: { name: 'greet', goal: 'say hello to a name', replace: false } });
+    const live = join(settings.workspace, 'skills', 'greet.js');
+
+    fake.script(GREET);
+    const asked = fake.requests.length;
+    const [first] = await tickJobs(pulse, 'want-greet');
+    assert.equal(first!.status, 'ok', first!.message);
+    assert.match(first!.message, /^skill 'greet' pending_approval \(approval token pa-[0-9a-f]+\)$/);
+    assert.equal(fake.requests.length, asked + 1, 'one model request');
+    const pending = pulse.status().pending_approvals as Array<{ token: string; action: string; perform: { kind: string; skill?: string } }>;
+    assert.deepEqual(pending.map((p) => [p.perform.kind, p.perform.skill]), [['skill_promotion', 'greet']]);
+    assert.match(pending[0]!.action, /promote generated skill 'greet' \(proposed by pulse\)\ngoal: say hello to a name/);
+    assert.ok(!existsSync(live), 'never live before the approval');
+
+    const [second] = await tickJobs(pulse, 'want-greet');
+    assert.equal(second!.status, 'ok');
+    assert.match(second!.message, /^no-op: a generated candidate for skill 'greet' already waits for the operator's approval/);
+    assert.equal(fake.requests.length, asked + 1, 'no second model request while the approval is pending');
+    assert.equal((pulse.status().pending_approvals as unknown[]).length, 1, 'no second approval request');
+
+    const done = await pulse.approve(pending[0]!.token);
+    assert.equal((done.approval.outcome as { status: string }).status, 'ok');
+    assert.match(readFileSync(live, 'utf8'), /function main/);
+
+    const [third] = await tickJobs(pulse, 'want-greet');
+    assert.equal(third!.status, 'ok');
+    assert.match(third!.message, /^no-op: skill 'greet' already exists/);
+    assert.equal(fake.requests.length, asked + 1);
+    const j = pulse.view().jobs.find((x) => x.id === 'want-greet')!;
+    assert.deepEqual([j.runs, j.last_status, j.history.length], [3, 'ok', 3]);
+    await app.close();
+  } finally {
+    setEventSink(prev);
+    cleanup();
+  }
+});
+
+test('no spam: one generation per skill at a time, a queued one is waited for, the budget is an error run', async () => {
+  const { dir, cleanup } = tempDir('rp-pulse-skill-');
+  const prev = setEventSink(() => undefined);
+  try {
+    const settings = settingsFromEnv(envFor(dir, { RUSTY_PINCH_EVOLUTION_SKILL_DAILY_BUDGET: '1' }), dir);
+    const app = await createApp({ settings });
+    const pulse = await app.pulse();
+    await pulse.addSkillGeneration(job('greet-a', 'greet'));
+    await pulse.addSkillGeneration(job('greet-b', 'greet'));
+    fake.script(GREET);
+    const asked = fake.requests.length;
+    const both = await tickJobs(pulse, 'greet-a', 'greet-b');
+    assert.deepEqual(both.map((r) => r.status), ['ok', 'ok']);
+    const messages = both.map((r) => r.message).sort();
+    assert.match(messages[0]!, /^no-op: a generation of skill 'greet' is already running$/);
+    assert.match(messages[1]!, /^skill 'greet' pending_approval/);
+    assert.equal(fake.requests.length, asked + 1);
+
+    // A generation queued for a later model answer (Codex) is waited for, not asked again.
+    const staging = join(settings.workspace, 'skills', 'staging', 'uptime');
+    mkdirSync(staging, { recursive: true });
+    writeFileSync(join(staging, 'queued.json'), JSON.stringify({ request_id: 'req-1', goal: 'g', attempt: 1, max_attempts: 3, replace: false, origin: 'pulse', require_approval: true, prompt: 'p' }));
+    await pulse.addSkillGeneration(job('uptime', 'uptime', { goal: 'report the uptime' }));
+    const [queued] = await tickJobs(pulse, 'uptime');
+    assert.equal(queued!.status, 'ok');
+    assert.match(queued!.message, /^no-op: a generation of skill 'uptime' is queued for the model since /);
+
+    // The budget (1 a day) is used up by 'greet': another skill's run fails and says why.
+    await pulse.addSkillGeneration(job('clock', 'clock', { goal: 'tell the time' }));
+    const [over] = await tickJobs(pulse, 'clock');
+    assert.equal(over!.status, 'error');
+    assert.match(over!.message, /daily skill generation budget is used up \(1 of 1 today, UTC\); raise RUSTY_PINCH_EVOLUTION_SKILL_DAILY_BUDGET/);
+    // (The failing job's OODA follow-up asks the model to assess it; the generation never did.)
+    assert.ok(!fake.requests.slice(asked).some((r) => r.rawBody.includes('tell the time')), 'the budget is checked before the model is asked');
+    assert.ok(!existsSync(join(settings.workspace, 'skills', 'clock.js')));
+    await app.close();
+  } finally {
+    setEventSink(prev);
+    cleanup();
+  }
+});
+
+test('a model that fails is an error run; --replace asks again for a live skill; without Evolution the run says so', async () => {
+  const { dir, cleanup } = tempDir('rp-pulse-skill-');
+  const prev = setEventSink(() => undefined);
+  try {
+    const settings = settingsFromEnv(envFor(dir, { RUSTY_PINCH_PROVIDER_MAX_RETRIES: '0' }), dir);
+    const app = await createApp({ settings });
+    const pulse = await app.pulse();
+    mkdirSync(join(settings.workspace, 'skills'), { recursive: true });
+    writeFileSync(join(settings.workspace, 'skills', 'greet.js'), 'function main() { return "old" }\n');
+    await pulse.addSkillGeneration(job('renew', 'greet', { replace: true }));
+    fake.script(status(400, 'bad request from the fake'));
+    const [failed] = await tickJobs(pulse, 'renew');
+    assert.equal(failed!.status, 'error');
+    assert.match(failed!.message, /skill 'greet' was not generated after 1 attempt\(s\): the model failed/);
+    fake.script(GREET);
+    const [renewed] = await tickJobs(pulse, 'renew');
+    assert.equal(renewed!.status, 'ok', renewed!.message);
+    assert.match(renewed!.message, /^skill 'greet' pending_approval/);
+    assert.equal(readFileSync(join(settings.workspace, 'skills', 'greet.js'), 'utf8'), 'function main() { return "old" }\n', 'the live version stays until approved');
+    await app.close();
+
+    // A Pulse without the Evolution callback (as a process that has none) never fakes a run.
+    const bare = openPulse({ workspace: join(dir, 'bare'), settings: settings.pulse, codexEnabled: false, clock: new ManualClock() });
+    await bare.addSkillGeneration(job('lonely', 'lonely'));
+    const [none] = await tickJobs(bare, 'lonely');
+    assert.deepEqual([none!.status, none!.message], ['error', 'skill generation is not available in this process (Evolution is not wired in)']);
+  } finally {
+    setEventSink(prev);
+    cleanup();
+  }
+});
