@@ -54,6 +54,8 @@ test('add-skill-generation: shape, listing, garbage flags change nothing', async
       [['--id', 'x', '--interval-secs', '60', '--name', 'ok', '--goal', 'two\nlines'], 2, /control characters/],
       [['--id', 'x', '--interval-secs', '60', '--name', 'ok', '--goal', 'evil \u202e txt'], 2, /control characters/],
       [['--id', 'Bad Id', '--interval-secs', '60', '--name', 'ok', '--goal', 'g'], 2, /invalid pulse job id 'Bad Id'/],
+      [['--id', 'x', '--interval-secs', '60', '--name', 'ok', '--goal', 'post to the API with key sk-test-pulse-cli-123456'], 2, /skill goal contains a secret/],
+      [['--id', 'x', '--interval-secs', '60', '--name', 'ok', '--goal', 'send Bearer abcdefghijkl to it'], 2, /skill goal contains a secret/],
       [['--id', 'x', '--interval-secs', '0', '--name', 'ok', '--goal', 'g'], 2, /must be >= 1/],
       [['--id', 'x', '--interval-secs', 'soon', '--name', 'ok', '--goal', 'g'], 2, /invalid positive integer/],
       [['--id', 'x', '--interval-secs', '60', '--name', 'ok', '--goal', 'g', '--enabled', 'maybe'], 2, /expected true or false/],
@@ -66,6 +68,7 @@ test('add-skill-generation: shape, listing, garbage flags change nothing', async
       assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, re, args.join(' '));
       assert.equal(r.stdout, '');
+      assert.ok(!r.stderr.includes('sk-test-pulse-cli-123456'), 'the secret is never echoed');
     }
     assert.equal(readFileSync(state, 'utf8'), before, 'refused input changed nothing');
   } finally {

@@ -164,7 +164,9 @@ export function registerPulseCommands(program: Command): void {
     .option('--disabled', 'add the job disabled')
     .action(
       action(async (opts: { id: string; intervalSecs: number; name: string; goal: string; replace: boolean; enabled: boolean; disabled?: boolean }) => {
-        await checkInput((m) => [m.validateJobId(opts.id), m.validateSkillName(opts.name), m.validateSkillGoal(opts.goal)]);
+        // Settings first: their secrets are registered, so a goal carrying one is refused here.
+        (await import('../config/index.js')).loadSettings();
+        await checkInput((m) => [m.validateJobId(opts.id), m.validateSkillName(opts.name), m.validateNewSkillGoal(opts.goal)]);
         return withPulse(async (p) => {
           const enabled = opts.disabled ? false : opts.enabled;
           const j = await p.addSkillGeneration({ id: opts.id, intervalSecs: opts.intervalSecs, name: opts.name, goal: opts.goal, replace: opts.replace, enabled });

@@ -6,6 +6,7 @@
 // (Pulse's own state) makes the run a no-op here; a live skill without `replace`, or a
 // generation queued or running, is the callback's to report (`ifNeeded`). Whatever is
 // generated waits for the operator's approval before it goes live (the callback's contract).
+import { redactSecrets } from '../kernel/index.js';
 import { normalizeSkillName } from '../skills/index.js';
 import { PulseError, validateJobId, type JobSpec } from './jobs.js';
 import type { Approval, JobAction, PulseState } from './types.js';
@@ -43,10 +44,21 @@ export function validateSkillGoal(raw: string): string {
   return goal;
 }
 
+/**
+ * A new goal, checked once more: it must not carry a credential (a configured secret's value or
+ * a key/token shape), since it is stored in the state file and sent to the model. Only when a
+ * job is added: the same file must decode the same way in every process.
+ */
+export function validateNewSkillGoal(raw: string): string {
+  const goal = validateSkillGoal(raw);
+  if (redactSecrets(goal) !== goal) throw new PulseError('skill goal contains a secret (a key, token or password); it would be stored and sent to the model');
+  return goal;
+}
+
 export function skillGenerationSpec(input: { id: string; intervalSecs: number; name: string; goal: string; replace: boolean; enabled: boolean }): JobSpec {
   const id = validateJobId(input.id);
   const name = validateSkillName(input.name);
-  const goal = validateSkillGoal(input.goal);
+  const goal = validateNewSkillGoal(input.goal);
   return { id, interval_secs: Math.max(1, Math.floor(input.intervalSecs)), action: { skill_generation: { name, goal, replace: input.replace } }, enabled: input.enabled };
 }
 
