@@ -86,7 +86,7 @@ test('state file: an old file loads; broken skill_generation jobs are dropped an
     const original = JSON.stringify({
       jobs: [
         jobAt('api-health', { http_health_check: { url: 'https://example.com/health', expected_status: 200, timeout_secs: 10 } }),
-        jobAt('no-replace', { skill_generation: { name: 'greet', goal: 'say hello' } }),
+        { ...jobAt('no-replace', { skill_generation: { name: 'greet', goal: 'say hello' } }), asking_since: 42 },
         jobAt('bad-name', { skill_generation: { name: '../etc/passwd', goal: 'x' } }),
         jobAt('bad-goal', { skill_generation: { name: 'ok', goal: 42 } }),
         jobAt('bad-shape', { skill_generation: 'yes' }),
@@ -104,6 +104,8 @@ test('state file: an old file loads; broken skill_generation jobs are dropped an
     const problems = ((warning?.problems ?? []) as string[]).join('\n');
     for (const n of [2, 3, 4, 5, 6]) assert.match(problems, new RegExp(`jobs\\[${n}\\]\\.action`), r.stderr);
     assert.match(problems, /path separators/);
+    assert.match(problems, /jobs\[1\]\.asking_since/, 'a broken field is reset, the job kept');
+    assert.equal((jobs[1] as { asking_since?: string }).asking_since, undefined);
     const backups = readdirSync(dir).filter((f) => f.startsWith('state.json.corrupt-'));
     assert.equal(backups.length, 1);
     assert.equal(readFileSync(join(dir, backups[0]!), 'utf8'), original, 'the original bytes are kept');

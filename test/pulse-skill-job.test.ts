@@ -122,6 +122,45 @@ test('no spam: one generation per skill at a time, a queued one is waited for, t
   }
 });
 
+test('a rejected or expired candidate pauses the job until it is enabled again', async () => {
+  const { dir, cleanup } = tempDir('rp-pulse-skill-');
+  const prev = setEventSink(() => undefined);
+  try {
+    const settings = settingsFromEnv(envFor(dir), dir);
+    const app = await createApp({ settings });
+    const pulse = await app.pulse();
+    const added = await pulse.addSkillGeneration(job('want-greet', 'greet'));
+    assert.ok(added.asking_since, 'a skill job knows since when it asks');
+    const tokenOf = () => (pulse.status().pending_approvals as Array<{ token: string }>)[0]!.token;
+    const asked = fake.requests.length;
+
+    fake.script(GREET);
+    assert.match((await tickJobs(pulse, 'want-greet'))[0]!.message, /pending_approval/);
+    await pulse.reject(tokenOf(), 'not like this');
+    const [paused] = await tickJobs(pulse, 'want-greet');
+    assert.equal(paused!.status, 'ok');
+    assert.match(paused!.message, /^no-op: paused, the operator rejected the last request for skill 'greet' \(.+\); 'pulse job enable --id want-greet' asks again$/);
+    assert.equal(fake.requests.length, asked + 1);
+
+    // Enabling (the job is enabled already) resumes it; an approval left to expire pauses it again.
+    const resumed = await pulse.setJobEnabled('want-greet', true);
+    assert.ok(Date.parse(resumed.asking_since!) >= Date.parse(added.asking_since!));
+    fake.script(GREET);
+    assert.match((await tickJobs(pulse, 'want-greet'))[0]!.message, /pending_approval/);
+    assert.equal(fake.requests.length, asked + 2);
+    await pulse.mutate((s) => {
+      for (const a of s.pending_approvals) a.expires_at = '2001-01-01T00:00:00+00:00';
+    });
+    const [expired] = await tickJobs(pulse, 'want-greet');
+    assert.match(expired!.message, /^no-op: paused, the operator let expire the last request for skill 'greet'/);
+    assert.equal(fake.requests.length, asked + 2);
+    await app.close();
+  } finally {
+    setEventSink(prev);
+    cleanup();
+  }
+});
+
 test('a model that fails is an error run; --replace asks again for a live skill; without Evolution the run says so', async () => {
   const { dir, cleanup } = tempDir('rp-pulse-skill-');
   const prev = setEventSink(() => undefined);

@@ -3,8 +3,8 @@
 import { emitEvent } from '../observe/index.js';
 import { httpRequest, runHttpHealthCheck } from './http-check.js';
 import { iso, validateHealthcheckUrl } from './jobs.js';
-import { isSkillGeneration, runSkillGenerationJob, type SkillGenerator } from './skill-job.js';
-import type { Approval, ApprovalOutcome, JobAction, PendingAction } from './types.js';
+import { isSkillGeneration, runSkillGenerationJob, type SkillGenerator, type SkillRequests } from './skill-job.js';
+import type { ApprovalOutcome, JobSnapshot, PendingAction } from './types.js';
 
 /** Callbacks Pulse runs through; all optional (a missing one is reported, never faked). */
 export interface PulseCallbacks {
@@ -36,14 +36,15 @@ export interface PulseCallbacks {
   telemetry?: (section: Record<string, unknown>) => void;
 }
 
-/** `pendingSkill`: the pending approval already asking for a skill (a skill generation job is then a no-op). */
+/** `skillRequests`: what the approvals say about a skill (a skill generation job may then be a no-op). */
 export async function executeJobAction(
-  action: JobAction,
+  job: Pick<JobSnapshot, 'id' | 'action'>,
   cb: PulseCallbacks,
   codexEnabled: boolean,
   allowPrivateHttp = false,
-  pendingSkill: (skill: string) => Approval | undefined = () => undefined,
+  skillRequests: (skill: string) => SkillRequests = () => ({}),
 ): Promise<{ ok: boolean; message: string }> {
+  const action = job.action;
   try {
     if (action === 'codex_health_check' || action === 'codex_drain_queue_one') {
       if (!codexEnabled) return { ok: false, message: 'codex integration is disabled' };
@@ -51,7 +52,7 @@ export async function executeJobAction(
       if (!fn) return { ok: false, message: 'codex pool is not available in this process' };
       return { ok: true, message: await fn() };
     }
-    if (isSkillGeneration(action)) return await runSkillGenerationJob(action, cb.generateSkill, pendingSkill(action.skill_generation.name));
+    if (isSkillGeneration(action)) return await runSkillGenerationJob(job.id, action, cb.generateSkill, skillRequests(action.skill_generation.name));
     if ('emit_log' in action) {
       emitEvent('pulse_action', { type: 'emit_log', message: action.emit_log.message });
       return { ok: true, message: 'log emitted' };

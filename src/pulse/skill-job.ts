@@ -2,10 +2,11 @@
 // (named like the OODA action's PendingAction kind and Evolution's audit record). Here: the
 // rules for the skill name and the goal, the job spec, decoding from the state file, and one
 // run. A run asks Evolution through the same callback as the OODA action `skill_create`, and
-// only when asking would not repeat a request already made: a pending approval for the skill
-// (Pulse's own state) makes the run a no-op here; a live skill without `replace`, or a
-// generation queued or running, is the callback's to report (`ifNeeded`). Whatever is
-// generated waits for the operator's approval before it goes live (the callback's contract).
+// only when asking would not repeat a request already made or refused: a pending approval for
+// the skill, or a candidate the operator rejected or let expire since the job asks (Pulse's
+// own state), make the run a no-op here; a live skill without `replace`, or a generation
+// queued or running, is the callback's to report (`ifNeeded`). Whatever is generated waits
+// for the operator's approval before it goes live (the callback's contract).
 import { redactSecrets } from '../kernel/index.js';
 import { normalizeSkillName } from '../skills/index.js';
 import { PulseError, validateJobId, type JobSpec } from './jobs.js';
@@ -81,16 +82,37 @@ export function decodeSkillGeneration(v: unknown, fail: (problem: string) => nev
   }
 }
 
-/** A live (not yet expired) pending approval that already asks for `skill`: a promotion or an OODA generation. */
-export function pendingSkillRequest(s: Pick<PulseState, 'pending_approvals'>, skill: string, nowMs: number): Approval | undefined {
-  return s.pending_approvals.find((a) => {
+/** What Pulse's approvals say about a skill, for a job asking for it. */
+export interface SkillRequests {
+  /** A live pending approval that already asks for the skill (a promotion or an OODA generation). */
+  pending?: Approval;
+  /** The operator's last word on the skill since the job asks, when it was a rejection or an expiry. */
+  refused?: Approval;
+}
+
+export function skillRequests(s: Pick<PulseState, 'pending_approvals' | 'approval_history'>, skill: string, askingSince: string | undefined, nowMs: number): SkillRequests {
+  const pending = s.pending_approvals.find((a) => {
     const exp = Date.parse(a.expires_at);
-    if (Number.isFinite(exp) && nowMs > exp) return false;
-    const p = a.perform;
-    if (p.kind === 'skill_promotion') return p.skill === skill;
-    if (p.kind === 'skill_generation') return sameSkill(p.name, skill);
-    return false;
+    return !(Number.isFinite(exp) && nowMs > exp) && asksFor(a, skill);
   });
+  if (pending) return { pending };
+  // Without a start time (a hand-written job) every refusal counts: enabling the job resumes it.
+  const since = askingSince === undefined ? -Infinity : Date.parse(askingSince);
+  for (let i = s.approval_history.length - 1; i >= 0; i--) {
+    const a = s.approval_history[i] as Approval;
+    if (!asksFor(a, skill)) continue;
+    const at = Date.parse(a.decided_at ?? a.expires_at);
+    if (!(at > since)) return {};
+    return a.status === 'rejected' || a.status === 'expired' ? { refused: a } : {};
+  }
+  return {};
+}
+
+function asksFor(a: Approval, skill: string): boolean {
+  const p = a.perform;
+  if (p.kind === 'skill_promotion') return p.skill === skill;
+  if (p.kind === 'skill_generation') return sameSkill(p.name, skill);
+  return false;
 }
 
 function sameSkill(raw: string, skill: string): boolean {
@@ -102,8 +124,13 @@ function sameSkill(raw: string, skill: string): boolean {
 }
 
 /** One run of the job. Without the callback the run says so (an error run), never pretends. */
-export async function runSkillGenerationJob(action: SkillGenerationAction, generate: SkillGenerator | undefined, pending: Approval | undefined): Promise<{ ok: boolean; message: string }> {
+export async function runSkillGenerationJob(jobId: string, action: SkillGenerationAction, generate: SkillGenerator | undefined, requests: SkillRequests): Promise<{ ok: boolean; message: string }> {
   const { name, goal, replace } = action.skill_generation;
+  const { pending, refused } = requests;
+  if (refused) {
+    const how = refused.status === 'rejected' ? 'rejected' : 'let expire';
+    return { ok: true, message: `no-op: paused, the operator ${how} the last request for skill '${name}' (${refused.decided_at ?? refused.expires_at}); 'pulse job enable --id ${jobId}' asks again` };
+  }
   if (pending) {
     const what = pending.perform.kind === 'skill_promotion' ? 'a generated candidate' : 'a request';
     return { ok: true, message: `no-op: ${what} for skill '${name}' already waits for the operator's approval (expires ${pending.expires_at})` };

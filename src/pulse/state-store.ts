@@ -42,7 +42,7 @@ function decodeJob(v: unknown, path: string, issues: string[]): JobSnapshot {
   const action = decodeSkillGeneration(v.action, (problem) => drop(`${path}.action`, problem)) ?? decodeAction(v.action) ?? drop(`${path}.action`, 'unknown job action');
   const interval = seconds(v.interval_secs, `${path}.interval_secs`);
   const f = <T>(k: string, check: Check<T>, fallback: T): T => S.salvageField(v[k], `${path}.${k}`, check, fallback, issues);
-  return {
+  const job: JobSnapshot = {
     id,
     interval_secs: Math.max(1, Math.floor(interval)),
     action,
@@ -54,6 +54,9 @@ function decodeJob(v: unknown, path: string, issues: string[]): JobSnapshot {
     last_message: f('last_message', optStr, null),
     history: S.salvageArray(v.history, `${path}.history`, decodeRun, issues).slice(-MAX_HISTORY_PER_JOB),
   };
+  const since = f('asking_since', S.string, '');
+  if (since) job.asking_since = since;
+  return job;
 }
 
 function decodeApproval(v: unknown, path: string, issues: string[], ttlSecs: number, nowMs: number): Approval {

@@ -34,6 +34,11 @@ export interface JobSnapshot {
   last_status: RunStatus | null;
   last_message: string | null;
   history: RunRecord[];
+  /**
+   * Skill generation jobs only: set when the job is added or enabled. A candidate the operator
+   * rejected or let expire after this time pauses the job until it is enabled again.
+   */
+  asking_since?: string;
 }
 
 export type Risk = 'low' | 'medium' | 'high' | 'critical';
