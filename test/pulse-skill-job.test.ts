@@ -107,6 +107,12 @@ test('no spam: one generation per skill at a time, a queued one is waited for, t
     assert.equal(queued!.status, 'ok');
     assert.match(queued!.message, /^no-op: a generation of skill 'uptime' is queued for the model since /);
 
+    // An OODA action asking for the skill, waiting for approval, is a request already made.
+    await pulse.createPending('skill_create stats report the load average', 'high', undefined);
+    await pulse.addSkillGeneration(job('stats', 'stats', { goal: 'report the load' }));
+    const [ooda] = await tickJobs(pulse, 'stats');
+    assert.match(ooda!.message, /^no-op: a request for skill 'stats' already waits for the operator's approval/);
+
     // The budget (1 a day) is used up by 'greet': another skill's run fails and says why.
     await pulse.addSkillGeneration(job('clock', 'clock', { goal: 'tell the time' }));
     const [over] = await tickJobs(pulse, 'clock');
