@@ -32,6 +32,9 @@ test('add-skill-generation: shape, listing, garbage flags change nothing', async
     const add = await json([...ADD, '--id', 'want-greet', '--interval-secs', '3600', '--name', 'greet', '--goal', '  say hello to a name  '], e);
     assert.deepEqual(add, { status: 'ok', job_id: 'want-greet', action: 'skill_generation', interval_secs: 3600, name: 'greet', goal: 'say hello to a name', replace: false, enabled: true });
     const off = await json([...ADD, '--id', 'renew', '--interval-secs', '86400', '--name', 'weather.js', '--goal', 'a fresh forecast', '--replace', '--disabled'], e);
+    // Words about secrets are not secrets.
+    await json([...ADD, '--id', 'auth', '--interval-secs', '60', '--name', 'auth', '--goal', 'check that a Bearer token header is set'], e);
+    await json(['job', 'remove', '--id', 'auth'], e);
     assert.deepEqual([off.name, off.replace, off.enabled], ['weather', true, false]);
     const list = await json(['job', 'list'], e);
     assert.deepEqual(
@@ -55,7 +58,7 @@ test('add-skill-generation: shape, listing, garbage flags change nothing', async
       [['--id', 'x', '--interval-secs', '60', '--name', 'ok', '--goal', 'evil \u202e txt'], 2, /control characters/],
       [['--id', 'Bad Id', '--interval-secs', '60', '--name', 'ok', '--goal', 'g'], 2, /invalid pulse job id 'Bad Id'/],
       [['--id', 'x', '--interval-secs', '60', '--name', 'ok', '--goal', 'post to the API with key sk-test-pulse-cli-123456'], 2, /skill goal contains a secret/],
-      [['--id', 'x', '--interval-secs', '60', '--name', 'ok', '--goal', 'send Bearer abcdefghijkl to it'], 2, /skill goal contains a secret/],
+      [['--id', 'x', '--interval-secs', '60', '--name', 'ok', '--goal', 'use the key sk-proj-abcdefghijklmnopqrstuv'], 2, /skill goal contains a secret/],
       [['--id', 'x', '--interval-secs', '0', '--name', 'ok', '--goal', 'g'], 2, /must be >= 1/],
       [['--id', 'x', '--interval-secs', 'soon', '--name', 'ok', '--goal', 'g'], 2, /invalid positive integer/],
       [['--id', 'x', '--interval-secs', '60', '--name', 'ok', '--goal', 'g', '--enabled', 'maybe'], 2, /expected true or false/],

@@ -7,7 +7,7 @@
 // own state), make the run a no-op here; a live skill without `replace`, or a generation
 // queued or running, is the callback's to report (`ifNeeded`). Whatever is generated waits
 // for the operator's approval before it goes live (the callback's contract).
-import { redactSecrets } from '../kernel/index.js';
+import { containsKnownSecret } from '../kernel/index.js';
 import { normalizeSkillName } from '../skills/index.js';
 import { PulseError, validateJobId, type JobSpec } from './jobs.js';
 import type { Approval, JobAction, PulseState } from './types.js';
@@ -45,14 +45,17 @@ export function validateSkillGoal(raw: string): string {
   return goal;
 }
 
+// An API key's shape (`sk-…`), the paste mistake worth catching even when it is not configured here.
+const KEY_SHAPE = /\bsk-[A-Za-z0-9_-]{16,}/;
+
 /**
  * A new goal, checked once more: it must not carry a credential (a configured secret's value or
- * a key/token shape), since it is stored in the state file and sent to the model. Only when a
+ * an API key's shape), since it is stored in the state file and sent to the model. Only when a
  * job is added: the same file must decode the same way in every process.
  */
 export function validateNewSkillGoal(raw: string): string {
   const goal = validateSkillGoal(raw);
-  if (redactSecrets(goal) !== goal) throw new PulseError('skill goal contains a secret (a key, token or password); it would be stored and sent to the model');
+  if (containsKnownSecret(goal) || KEY_SHAPE.test(goal)) throw new PulseError('skill goal contains a secret (a key, token or password); it would be stored and sent to the model');
   return goal;
 }
 
