@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createApp } from '../src/app/index.js';
 import { settingsFromEnv } from '../src/config/index.js';
 import { setEventSink } from '../src/observe/index.js';
-import { ManualClock, openPulse, runTick, type PulseService, type TickResult } from '../src/pulse/index.js';
+import { ManualClock, PulseScheduler, openPulse, runTick, type PulseService, type TickResult } from '../src/pulse/index.js';
 import { startFakeOpenAI, status, text } from './fakes/openai-server.js';
 import { cleanEnv, tempDir } from './helpers.js';
 
@@ -74,6 +74,38 @@ test('a skill generation job asks once, waits for the approval, and approving pr
     assert.equal(fake.requests.length, asked + 1);
     const j = pulse.view().jobs.find((x) => x.id === 'want-greet')!;
     assert.deepEqual([j.runs, j.last_status, j.history.length], [3, 'ok', 3]);
+    await app.close();
+  } finally {
+    setEventSink(prev);
+    cleanup();
+  }
+});
+
+test("serve's scheduler runs the job the same way", async () => {
+  const { dir, cleanup } = tempDir('rp-pulse-skill-');
+  const prev = setEventSink(() => undefined);
+  try {
+    const settings = settingsFromEnv(envFor(dir), dir);
+    const app = await createApp({ settings });
+    const pulse = await app.pulse();
+    await pulse.addSkillGeneration(job('want-greet', 'greet'));
+    await pulse.mutate((s) => {
+      for (const j of s.jobs) if (j.id === 'want-greet') j.next_due_at = '2000-01-01T00:00:00+00:00';
+    });
+    fake.script(GREET);
+    const scheduler = new PulseScheduler(pulse, { watchState: false });
+    scheduler.start();
+    // Wait for the wake that starts the job (a condition, bounded), then for its recorded outcome.
+    const deadline = Date.now() + 30_000;
+    while (scheduler.ticks === 0) {
+      assert.ok(Date.now() < deadline, 'the scheduler never started the job');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await scheduler.stop();
+    const j = pulse.view().jobs.find((x) => x.id === 'want-greet')!;
+    assert.equal(j.last_status, 'ok', j.last_message ?? '');
+    assert.match(j.last_message ?? '', /^skill 'greet' pending_approval/);
+    assert.deepEqual((pulse.status().pending_approvals as Array<{ perform: { kind: string } }>).map((a) => a.perform.kind), ['skill_promotion']);
     await app.close();
   } finally {
     setEventSink(prev);
