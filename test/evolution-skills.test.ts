@@ -236,3 +236,16 @@ test('the daily generation budget stops a generation before any model call', asy
     t.cleanup();
   }
 });
+
+test('codex enabled but its CLI missing: exit 1, nothing promoted, and a hint that names the fix and the provider switch', async () => {
+  const t = tempDir('rp-evo-');
+  try {
+    const r = await runCli(['evolution', 'generate-skill', '--name', 'hello', '--goal', 'say hello'], { env: env(t.dir, { RUSTY_PINCH_PROVIDER: 'local', RUSTY_PINCH_CODEX_ENABLED: 'true', RUSTY_PINCH_CODEX_CLI_BIN: join(t.dir, 'no-such-codex') }) });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /Error: skill 'hello' was not promoted after 1 attempt\(s\): the model failed: failed to execute codex cli command/);
+    assert.match(r.stderr, /hint: install the Codex CLI .*RUSTY_PINCH_CODEX_ENABLED=false/);
+    assert.equal(existsSync(join(t.dir, 'workspace', 'skills', 'hello.js')), false);
+  } finally {
+    t.cleanup();
+  }
+});

@@ -15,7 +15,7 @@ import type { PulseService } from '../pulse/index.js';
 import { GENERATION_SESSION, generateSkill, skillCreateTool } from '../evolution/skills/index.js';
 import { emitEvent } from '../observe/index.js';
 import { errorChain, type DeferredReply } from '../kernel/index.js';
-import { generationDeps, resumeAndReport } from './evolution-deps.js';
+import { generationDeps, resumeAndReport, resumeAnswered } from './evolution-deps.js';
 import { pulseSkillGenerator } from './pulse-skills.js';
 
 export interface AppOptions {
@@ -46,6 +46,10 @@ export interface App {
   codex?: CodexPool;
   /** This process's one PulseService (approvals gate, `serve`'s scheduler). */
   pulse(): Promise<PulseService>;
+  /** The late-answer path (session and chat, then a queued skill generation resumes): serve's drainer uses it. */
+  completeLate(reply: DeferredReply): Promise<void>;
+  /** `serve` at start: resumes queued skill generations whose answer is in their session already (background, awaited at close). */
+  resumeAnsweredGenerations(): void;
   /** Set by `serve`: the one Codex drainer, which Pulse's drain job wakes instead of draining. */
   codexDrainer?: { kick(): void };
   close(): Promise<void>;
@@ -112,6 +116,8 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
     outbox,
     codex,
     pulse: openPulse,
+    completeLate: late,
+    resumeAnsweredGenerations: () => track(resumeAnswered(app, outbox)),
     close: async () => {
       await Promise.allSettled([...proposals]);
       await runtime.close();

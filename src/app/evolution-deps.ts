@@ -7,7 +7,7 @@ import type { Settings } from '../config/index.js';
 import type { Telemetry } from '../store/index.js';
 import type { PulseService } from '../pulse/index.js';
 import type { GenerationDeps, SkillSandbox } from '../evolution/skills/index.js';
-import { errorChain, parseTarget, type DeferredReply, type OutboxWriter, type TurnDoor } from '../kernel/index.js';
+import { FRIENDLY_LATE_FAILURE, errorChain, parseTarget, type DeferredReply, type OutboxWriter, type TurnDoor } from '../kernel/index.js';
 
 export interface GenerationHost {
   settings: Settings;
@@ -51,7 +51,8 @@ export async function resumeAndReport(host: GenerationHost, outbox: OutboxWriter
   const { resumeQueuedGeneration } = await import('../evolution/skills/index.js');
   let text: string;
   try {
-    const r = await resumeQueuedGeneration(generationDeps(host), { requestId: reply.requestId, text: reply.text });
+    // The pool's note for a request it gave up on is not an answer to validate.
+    const r = await resumeQueuedGeneration(generationDeps(host), { requestId: reply.requestId, text: reply.text, failed: reply.text === FRIENDLY_LATE_FAILURE });
     if (!r) return;
     text = `Skill '${r.skill}' (queued generation): ${r.status} after ${r.attempts} attempt(s)${r.approval_token ? `; approve with /approve ${r.approval_token}` : ''}${r.error ? `: ${r.error}` : ''}`;
   } catch (err) {
@@ -61,4 +62,25 @@ export async function resumeAndReport(host: GenerationHost, outbox: OutboxWriter
     const t = parseTarget(target);
     if (t) await outbox.enqueue({ kind: 'notification', channel: t.channel, chatId: t.chatId, text });
   }
+}
+
+/**
+ * Queued generations whose answer is already in the generation session but were never resumed:
+ * the pool was drained by another process (`codex drain-one`, a one-shot `pulse`), or serve
+ * stopped between recording the answer and resuming. `serve` runs this at start; each is
+ * resumed once (the claim in resumeQueuedGeneration) and reported like a late answer.
+ */
+export async function resumeAnswered(host: GenerationHost & { sessions: { tail(sessionId: string, max: number): Array<{ role: string; content: string; [extra: string]: unknown }> } }, outbox: OutboxWriter): Promise<number> {
+  const { GENERATION_SESSION, queuedGenerationRequests } = await import('../evolution/skills/index.js');
+  const waiting = new Set(queuedGenerationRequests(join(host.settings.workspace, 'skills')));
+  if (waiting.size === 0) return 0;
+  let resumed = 0;
+  for (const r of host.sessions.tail(GENERATION_SESSION, 2000)) {
+    const id = r.request_id;
+    if (r.role !== 'assistant' || r.deferred !== true || typeof id !== 'string' || !waiting.has(id)) continue;
+    waiting.delete(id);
+    await resumeAndReport(host, outbox, { sessionId: GENERATION_SESSION, channel: undefined, chatId: undefined, requestId: id, text: r.content });
+    resumed++;
+  }
+  return resumed;
 }

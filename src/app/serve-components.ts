@@ -27,7 +27,9 @@ export async function buildServeComponents(app: App, deps: ServeComponentDeps): 
       if (t) await app.outbox.enqueue({ kind: 'notification', channel: t.channel, chatId: t.chatId, text });
     }
   };
-  const codex = codexServeComponent(app.settings, app.codex, { onTaskDone: deferredReplyHook((r) => app.runtime.completeDeferred(r)), telemetry: app.telemetry, pollMs: deps.codexPollMs, onDeviceCode });
+  const codex = codexServeComponent(app.settings, app.codex, { onTaskDone: deferredReplyHook((r) => app.completeLate(r)), telemetry: app.telemetry, pollMs: deps.codexPollMs, onDeviceCode });
+  // Queued skill generations answered while nobody resumed them (another process drained the pool).
+  app.resumeAnsweredGenerations();
   if (codex) {
     components.push(codex);
     app.codexDrainer = codex;

@@ -73,7 +73,11 @@ interface ResultView {
 
 function report(r: ResultView, json: boolean): CommandOutput {
   const failed = r.status === 'failed';
-  if (failed) process.stderr.write(`Error: skill '${r.skill}' was not promoted after ${r.attempts} attempt(s): ${r.error ?? 'unknown error'}\n`);
+  if (failed) {
+    process.stderr.write(`Error: skill '${r.skill}' was not promoted after ${r.attempts} attempt(s): ${r.error ?? 'unknown error'}\n`);
+    // The model never ran because the Codex CLI is missing: say how to fix it, or how to use the configured provider instead.
+    if (r.model === 'codex_pool' && /failed to execute codex cli command/.test(r.error ?? '')) process.stderr.write(`hint: install the Codex CLI (npm install -g @openai/codex) and log in (codex login), or set RUSTY_PINCH_CODEX_ENABLED=false to generate with the configured provider (RUSTY_PINCH_PROVIDER)\n`);
+  }
   if (json) return { json: r, exitCode: failed ? 1 : 0 };
   const lines = [`skill: ${r.skill}`, `status: ${r.status}`, `model: ${r.model}`, `attempts: ${r.attempts}/${r.max_attempts}`];
   if (r.promoted_path) lines.push(`promoted: ${r.promoted_path}`);

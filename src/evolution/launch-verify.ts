@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { sha256Hex } from './fs-util.js';
 import { evolutionSettings } from './settings.js';
 import { rollBack, readProbation, writeProbation } from './update/activate.js';
-import { auditUpdate, openUpdateContext } from './update/context.js';
+import { auditUpdateOutsideLock, openUpdateContext } from './update/context.js';
 import { inspectMarker } from './update/marker.js';
 import { readManifest } from './update/manifest.js';
 import { checkFingerprint, parseFingerprintHeader } from './update/tree.js';
@@ -58,7 +58,7 @@ export function verifyAndChoose(installedCli: string, argv: string[], env: NodeJ
         const running = rollBack(ctx, p.previous_slot, slot);
         const m = readManifest(ctx.manifestPath);
         const error = `serve on slot ${slot} (version ${p.version}) did not become ready after activation; rolled back to ${running}`;
-        auditUpdate(ctx, 'serve_rollback', m, { rollback_performed: true, healthcheck_ok: false, error });
+        auditUpdateOutsideLock(ctx, 'serve_rollback', m, { rollback_performed: true, healthcheck_ok: false, error });
         ctx.circuit.failure('rolled_back', error);
         const again = verifyAndChoose(installedCli, argv, env, merged, workspace);
         return { ...again, notice: `rusty-pinch: ${error}${again.notice ? `; ${again.notice.replace(/^rusty-pinch: /, '')}` : ''}` };

@@ -3,7 +3,7 @@
 // `operation=<op> pid=<pid> started_at=<RFC3339>`; release = unlink. A lock is stale when its age
 // reaches the threshold OR (our addition) its holder pid is no longer alive on this host, so a
 // kill -9 does not block updates for 15 minutes and a slow live apply keeps its lock.
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { emitEvent } from '../observe/index.js';
 import { EvolutionError } from './errors.js';
@@ -31,6 +31,18 @@ export interface LockStatus {
 
 export interface HeldLock {
   release(): void;
+}
+
+/** The operation name of a brief hold around one audit append (skill generations, serve). */
+export const AUDIT_APPEND_OPERATION = 'audit-append';
+
+function isContention(err: unknown): boolean {
+  return err instanceof EvolutionError && err.code === 'evolution_locked';
+}
+
+/** Blocks this thread for `ms` (sync callers waiting out a hold of a few milliseconds). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function parseLock(text: string): { operation?: string; pid?: number; started_at?: string; host?: string } {
@@ -64,6 +76,11 @@ export class EvolutionLock {
   ) {}
 
   status(): LockStatus {
+    return this.inspect().status;
+  }
+
+  /** The status and the lock file's text it was judged from ('' when there is no lock). */
+  private inspect(): { status: LockStatus; text: string } {
     const base: LockStatus = {
       lock_path: this.path,
       lock_exists: false,
@@ -83,7 +100,7 @@ export class EvolutionLock {
       text = readFileSync(this.path, 'utf8');
       mtimeMs = statSync(this.path).mtimeMs;
     } catch (err) {
-      if (isNotFound(err)) return base;
+      if (isNotFound(err)) return { status: base, text: '' };
       throw err;
     }
     const p = parseLock(text);
@@ -95,7 +112,39 @@ export class EvolutionLock {
     const alive = p.pid !== undefined && (p.host === undefined || p.host === hostname()) ? pidAlive(p.pid) : null;
     const aged = this.policy.staleAfterSecs > 0 ? age >= this.policy.staleAfterSecs : null;
     const stale = alive === false ? true : aged;
-    return { ...base, lock_exists: true, operation: p.operation ?? null, pid: p.pid ?? null, started_at: p.started_at ?? null, age_secs: age, holder_alive: alive, stale };
+    return { status: { ...base, lock_exists: true, operation: p.operation ?? null, pid: p.pid ?? null, started_at: p.started_at ?? null, age_secs: age, holder_alive: alive, stale }, text };
+  }
+
+  /**
+   * Removes the stale lock judged from `seen`, unless another process recovered it first and
+   * holds a fresh lock now (then that lock is given back). Moving the file aside first makes
+   * the check and the removal one step: a plain unlink could delete the other's fresh lock.
+   */
+  private removeStale(seen: string): boolean {
+    const aside = `${this.path}.stale-${process.pid}-${Date.now()}`;
+    try {
+      renameSync(this.path, aside);
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+    let moved = '';
+    try {
+      moved = readFileSync(aside, 'utf8');
+    } catch {
+      moved = '';
+    }
+    if (moved !== seen) {
+      try {
+        linkSync(aside, this.path);
+      } catch {
+        // a third process took the lock in between: it holds it
+      }
+      unlinkSync(aside);
+      return false;
+    }
+    unlinkSync(aside);
+    return true;
   }
 
   /** Takes the lock or throws the original's contention message (recovering a stale lock once). */
@@ -123,20 +172,69 @@ export class EvolutionLock {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      const st = this.status();
+      const { status: st, text: seen } = this.inspect();
       if (!st.lock_exists) continue; // released between our create and read: try again
       if (attempt === 0 && this.policy.autoRecoverStale && st.stale === true) {
-        try {
-          unlinkSync(this.path);
-        } catch (err) {
-          if (!isNotFound(err)) throw err;
-        }
+        if (!this.removeStale(seen)) continue; // someone else recovered it: look again
         emitEvent('evolution_lock_recovered', { lock: this.path, age_secs: st.age_secs, stale_after_secs: st.stale_after_secs, holder_alive: st.holder_alive });
         continue;
       }
       const holder = [st.operation !== null ? `operation=${st.operation}` : '', st.pid !== null ? `pid=${st.pid}` : '', st.started_at !== null ? `started_at=${st.started_at}` : ''].filter(Boolean).join(' ');
       const staleText = st.stale === true ? '. lock appears stale; re-run with evolution force-unlock --confirm' : '';
       throw new EvolutionError(`another evolution operation is already in progress: ${holder ? holder + ' ' : ''}(lock: ${this.path})${staleText}`, { code: 'evolution_locked' });
+    }
+  }
+
+  /**
+   * Runs `fn` holding the lock for a moment (one audit append), waiting with backoff while
+   * another operation holds it (an update holds it for its whole run). After `waitMs` the
+   * contention error is thrown and `fn` never ran.
+   */
+  async holdBriefly<T>(operation: string, fn: () => T, waitMs: number): Promise<T> {
+    const deadline = Date.now() + waitMs;
+    for (let delay = 5; ; delay = Math.min(delay * 2, 250)) {
+      let held: HeldLock | undefined;
+      try {
+        held = this.acquire(operation);
+      } catch (err) {
+        if (!isContention(err) || Date.now() >= deadline) throw err;
+      }
+      if (held) {
+        try {
+          return fn();
+        } finally {
+          held.release();
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+
+  /**
+   * The same for a caller that cannot await (blocking while it waits): gives up after `waitMs`
+   * only when an operation holds the lock; another brief hold (an append of a few ms) is waited
+   * out for up to ten times as long. Returns false without running `fn` when it gave up.
+   */
+  holdBrieflySync(operation: string, fn: () => void, waitMs: number): boolean {
+    const started = Date.now();
+    for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+      let held: HeldLock | undefined;
+      try {
+        held = this.acquire(operation);
+      } catch (err) {
+        if (!isContention(err)) throw err;
+        const brief = this.status().operation === AUDIT_APPEND_OPERATION;
+        if (Date.now() - started >= (brief ? waitMs * 10 : waitMs)) return false;
+      }
+      if (held) {
+        try {
+          fn();
+          return true;
+        } finally {
+          held.release();
+        }
+      }
+      sleepSync(delay);
     }
   }
 

@@ -1,7 +1,8 @@
 // A loopback OpenAI Responses API (POST /v1/responses, server-sent events) for driving the REAL
 // Codex CLI in tests. Each request is answered by the current `mode`: a text reply, 401, a
 // ChatGPT usage limit, an API quota error, 429 (rate limit), 5xx, or a hang (no bytes until the
-// client gives up). WebSocket upgrades are refused so the CLI falls back to HTTPS at once.
+// client gives up), or a scripted sequence of text replies (one per request). WebSocket
+// upgrades are refused so the CLI falls back to HTTPS at once.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -11,7 +12,9 @@ export type FakeMode =
   | { kind: 'usage-limit'; resetsAt: number }
   | { kind: 'quota' }
   | { kind: 'rate-limit' }
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** Request n (counted from when this mode was set) gets texts[n]; the last one repeats. */
+  | { kind: 'sequence'; texts: string[] };
 
 export interface SeenRequest {
   method: string;
@@ -61,6 +64,7 @@ export async function startFakeResponsesApi(initial: FakeMode = { kind: 'text', 
   const waiters: Array<(r: SeenRequest) => void> = [];
   const hung = new Set<ServerResponse>();
   let seq = 0;
+  const sequenceSeen = new WeakMap<FakeMode, number>();
   const api = {} as FakeResponsesApi;
   api.mode = initial;
   api.requests = requests;
@@ -101,10 +105,13 @@ export async function startFakeResponsesApi(initial: FakeMode = { kind: 'text', 
         hung.add(res);
         res.on('close', () => hung.delete(res));
         return;
+      case 'sequence':
       case 'text': {
+        const text = m.kind === 'text' ? m.text : (m.texts[Math.min(sequenceSeen.get(m) ?? 0, m.texts.length - 1)] ?? '');
+        if (m.kind === 'sequence') sequenceSeen.set(m, (sequenceSeen.get(m) ?? 0) + 1);
         const id = `resp_${++seq}`;
-        const u = m.usage ?? { input: 12, cached: 0, output: 5, reasoning: 0 };
-        const rl = m.rateLimits;
+        const u = (m.kind === 'text' && m.usage) || { input: 12, cached: 0, output: 5, reasoning: 0 };
+        const rl = m.kind === 'text' ? m.rateLimits : undefined;
         // The backend's quota headers (ChatGPT plans): the CLI records them in its rollout file.
         const headers: Record<string, string> = rl
           ? {
@@ -118,7 +125,7 @@ export async function startFakeResponsesApi(initial: FakeMode = { kind: 'text', 
           : {};
         return sse(res, [
           { type: 'response.created', response: { id } },
-          { type: 'response.output_item.done', item: { type: 'message', role: 'assistant', id: `msg_${seq}`, content: [{ type: 'output_text', text: m.text }] } },
+          { type: 'response.output_item.done', item: { type: 'message', role: 'assistant', id: `msg_${seq}`, content: [{ type: 'output_text', text }] } },
           {
             type: 'response.completed',
             response: { id, usage: { input_tokens: u.input, input_tokens_details: { cached_tokens: u.cached }, output_tokens: u.output, output_tokens_details: { reasoning_tokens: u.reasoning }, total_tokens: u.input + u.output } },

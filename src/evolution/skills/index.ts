@@ -1,7 +1,8 @@
 // Evolution I face: skills the assistant writes, tests, corrects and promotes itself.
-export { generateSkill, resumeQueuedGeneration, promoteApproved, riskReasons, codeSummary, GENERATION_SESSION, MAX_ATTEMPTS_LIMIT, type GenerationDeps, type GenerationInput, type GenerationResult, type GenerationStatus, type ApprovalRequest } from './pipeline.js';
+export { generateSkill, resumeQueuedGeneration, queuedGenerationRequests, promoteApproved, riskReasons, codeSummary, GENERATION_SESSION, MAX_ATTEMPTS_LIMIT, type GenerationDeps, type GenerationInput, type GenerationResult, type GenerationStatus, type ApprovalRequest } from './pipeline.js';
 export { SkillLibrary, type HistoryEntry } from './library.js';
 export { parseCandidate, type Candidate } from './reply.js';
+export { inferSampleArgs } from './infer-args.js';
 export { validateCandidate, type SkillSandbox, type Validation } from './validate.js';
 export { skillInstructions, skillRequest, correctionRequest } from './contract.js';
 export { appendSkillAudit, auditPath, generationsToday } from './audit.js';

@@ -3,7 +3,7 @@
 // to the attempt limit, then promote atomically — or, for a candidate that posts data or is
 // tagged risky, ask the operator first. Every step emits one `evolution_skill` event line; the
 // outcome lands in telemetry (`evolution.last_skill_*`) and the audit log.
-import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { writeJsonAtomic } from '../../store/index.js';
 import { join } from 'node:path';
 import { AppError, ValidationError, errorChain, type AgentTask, type Reply } from '../../kernel/index.js';
@@ -124,11 +124,32 @@ interface QueuedState {
   prompt: string;
 }
 
+/** The request ids of the generations waiting for a queued model answer. */
+export function queuedGenerationRequests(skillsDir: string): string[] {
+  const staging = join(skillsDir, 'staging');
+  let names: string[];
+  try {
+    names = readdirSync(staging);
+  } catch {
+    return [];
+  }
+  const ids: string[] = [];
+  for (const name of names) {
+    try {
+      const q = JSON.parse(readFileSync(join(staging, name, 'queued.json'), 'utf8')) as Partial<QueuedState>;
+      if (typeof q.request_id === 'string') ids.push(q.request_id);
+    } catch {
+      // not queued (or a torn file: the late path skips it too)
+    }
+  }
+  return ids;
+}
+
 /**
  * A queued model answer arrived (Codex pool, later): if it belongs to a queued generation,
  * the pipeline continues from that attempt. Returns null when the answer is not one of ours.
  */
-export async function resumeQueuedGeneration(deps: GenerationDeps, reply: { requestId: string; text: string }): Promise<GenerationResult | null> {
+export async function resumeQueuedGeneration(deps: GenerationDeps, reply: { requestId: string; text: string; failed?: boolean }): Promise<GenerationResult | null> {
   const staging = join(deps.skillsDir, 'staging');
   let names: string[];
   try {
@@ -145,10 +166,24 @@ export async function resumeQueuedGeneration(deps: GenerationDeps, reply: { requ
       continue;
     }
     if (q.request_id !== reply.requestId) continue;
-    rmSync(file, { force: true });
+    // Claimed by rename: of two resumers (the late path, the start-up scan) only one continues.
+    try {
+      renameSync(file, `${file}.resumed`);
+    } catch {
+      return null;
+    }
+    rmSync(`${file}.resumed`, { force: true });
     const lib = new SkillLibrary(deps.skillsDir, name);
     const result: GenerationResult = { status: 'failed', skill: lib.name, goal: q.goal, model: deps.model, attempts: q.attempt - 1, max_attempts: q.max_attempts, staged_path: null, promoted_path: null, replaced_path: null, samples: [], outputs: [], approval_token: null, risk_reasons: [], request_ids: [reply.requestId], error: null };
-    return attemptLoop(deps, { name: lib.name, goal: q.goal, replace: q.replace, maxAttempts: q.max_attempts, origin: `resumed:${q.origin}`, requireApproval: q.require_approval }, lib, result, q.prompt, reply.text);
+    const input = { name: lib.name, goal: q.goal, replace: q.replace, maxAttempts: q.max_attempts, origin: `resumed:${q.origin}`, requireApproval: q.require_approval };
+    if (reply.failed) {
+      // The pool gave the request up (its retries ran out): there is no code to validate.
+      result.attempts = q.attempt;
+      result.error = 'the queued model request failed for good (the Codex pool gave up on it); nothing was generated';
+      emitEvent('evolution_skill', { skill: lib.name, step: 'generate', attempt: result.attempts, status: 'error', error: result.error });
+      return finish(deps, input, result);
+    }
+    return attemptLoop(deps, input, lib, result, q.prompt, reply.text);
   }
   return null;
 }
@@ -182,12 +217,12 @@ async function attemptLoop(deps: GenerationDeps, input: GenerationInput & { maxA
       answer = reply.text;
     }
     step('generate', 'ok');
-    const candidate = parseCandidate(answer);
+    const candidate = parseCandidate(answer, goal);
     answer = undefined;
     code = candidate.code;
     result.samples = candidate.samples;
     const verdict = await validateCandidate(deps.sandbox, skill, code, candidate.samples, input.signal);
-    result.staged_path = lib.stage(code, { skill, goal, attempt: result.attempts, samples: candidate.samples, valid: verdict.ok, error: verdict.ok ? null : verdict.error });
+    result.staged_path = lib.stage(code, { skill, goal, attempt: result.attempts, samples: candidate.samples, samples_from: candidate.samplesFrom, valid: verdict.ok, error: verdict.ok ? null : verdict.error });
     if (verdict.ok) {
       result.outputs = verdict.outputs;
       result.error = null;

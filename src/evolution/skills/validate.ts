@@ -42,7 +42,8 @@ export async function validateCandidate(sandbox: SkillSandbox, name: string, cod
     try {
       output = await sandbox.runSource(name, code + RESULT_GUARD, args, { signal, holdPosts: true });
     } catch (err) {
-      return { ok: false, step: 'run', args, error: `main(${JSON.stringify(args)}) failed: ${errorChain(err)}` };
+      // The sandbox says "main failed: …"; the prefix already names the call.
+      return { ok: false, step: 'run', args, error: `main(${JSON.stringify(args)}) failed: ${errorChain(err).replace(/^main failed: /, '')}` };
     }
     if (output.trim() === '') return { ok: false, step: 'run', args, error: `main(${JSON.stringify(args)}) returned an empty string` };
     outputs.push({ args, output });

@@ -3,7 +3,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditChain } from '../audit-chain.js';
-import { EvolutionLock } from '../lock.js';
+import { AUDIT_APPEND_OPERATION, EvolutionLock } from '../lock.js';
+import { emitEvent } from '../../observe/index.js';
 import { evolutionSettings, type Env, type EvolutionSettings } from '../settings.js';
 import { nowStamp } from '../fs-util.js';
 import { FailureCircuit } from './circuit.js';
@@ -82,6 +83,18 @@ export function auditUpdate(ctx: UpdateContext, event: 'stage' | 'apply' | 'serv
     healthcheck_timed_out: outcome.healthcheck_timed_out ?? null,
     error: outcome.error ?? m?.error ?? null,
   });
+}
+
+/**
+ * auditUpdate for code that does not hold the operation lock (serve's confirm or rollback, the
+ * launcher): it takes the lock for the append, waiting out a brief hold (a skill generation's
+ * append), so no skill record interleaves. When a whole update operation holds the lock the
+ * record is appended anyway (with a warning) rather than lost: no skill append can run then.
+ */
+export function auditUpdateOutsideLock(ctx: UpdateContext, event: 'serve_rollback' | 'serve_confirmed', m: StagedManifest | undefined, outcome: AuditOutcome = {}): void {
+  if (ctx.lock.holdBrieflySync(AUDIT_APPEND_OPERATION, () => auditUpdate(ctx, event, m, outcome), 2000)) return;
+  emitEvent('warning', { message: `evolution lock held by an update operation; audit record '${event}' appended beside it`, component: 'evolution' });
+  auditUpdate(ctx, event, m, outcome);
 }
 
 export function slotDir(ctx: UpdateContext, slot: string): string {

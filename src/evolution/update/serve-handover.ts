@@ -9,7 +9,7 @@ import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { emitEvent } from '../../observe/index.js';
 import { confirmProbation, readProbation, rollBack } from './activate.js';
-import { auditUpdate, type UpdateContext } from './context.js';
+import { auditUpdateOutsideLock, type UpdateContext } from './context.js';
 import { IN_PROGRESS, readManifest } from './manifest.js';
 
 export const RESTART_EXIT_CODE = 75;
@@ -54,7 +54,7 @@ export function serveHandover(ctx: UpdateContext, opts: { runningSlot: string; r
     if (!p) return false;
     const running = rollBack(ctx, p.previous_slot, runningSlot);
     const msg = `serve on slot ${runningSlot} (version ${p.version}) ${error}; rolled back to ${running}`;
-    auditUpdate(ctx, 'serve_rollback', readManifest(ctx.manifestPath), { rollback_performed: true, healthcheck_ok: false, error: msg });
+    auditUpdateOutsideLock(ctx, 'serve_rollback', readManifest(ctx.manifestPath), { rollback_performed: true, healthcheck_ok: false, error: msg });
     ctx.circuit.failure('rolled_back', msg);
     handOver(msg);
     return true;
@@ -101,7 +101,7 @@ export function serveHandover(ctx: UpdateContext, opts: { runningSlot: string; r
       if (deadline) clearTimeout(deadline);
       const p = probation() ? confirmProbation(ctx) : undefined;
       if (p) {
-        auditUpdate(ctx, 'serve_confirmed', readManifest(ctx.manifestPath), { healthcheck_ok: true, error: null });
+        auditUpdateOutsideLock(ctx, 'serve_confirmed', readManifest(ctx.manifestPath), { healthcheck_ok: true, error: null });
         emitEvent('evolution_serve_confirmed', { slot: p.slot, version: p.version });
       }
     },
