@@ -1,9 +1,10 @@
 // Session store: compatible file format, hostile ids, corrupt lines, tail reads, counts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, readdirSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SessionStore, sanitizeSessionId, readLastLines } from '../src/store/index.js';
+import { TailCache } from '../src/store/tail-cache.js';
 import { setEventSink } from '../src/observe/index.js';
 import { tempDir } from './helpers.js';
 
@@ -118,4 +119,65 @@ test('a stale count index (file replaced by a shorter one) is rebuilt', async ()
   } finally {
     cleanup();
   }
+});
+
+test('tail answered from memory stays exact: external appends, a replaced file, callers that mutate', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const store = new SessionStore(dir, { fsync: false });
+    const f = join(dir, 's.jsonl');
+    for (let i = 0; i < 5; i++) await store.append('s', { role: 'user', content: `m${i}`, timestamp: 't' });
+    assert.deepEqual(store.tail('s', 3).map((r) => r.content), ['m2', 'm3', 'm4']);
+    await store.append('s', { role: 'assistant', content: 'm5', timestamp: 't', extra: { n: 1 } });
+    const got = store.tail('s', 2);
+    assert.deepEqual(got.map((r) => r.content), ['m4', 'm5']);
+    assert.deepEqual(got[1]!.extra, { n: 1 });
+    got[1]!.content = 'changed by a caller';
+    assert.equal(store.tail('s', 1)[0]!.content, 'm5', 'the cache is not shared with callers');
+    assert.deepEqual(store.tail('s', 100).map((r) => r.content), ['m0', 'm1', 'm2', 'm3', 'm4', 'm5'], 'whole file known');
+    // Another process appends: seen at once.
+    appendFileSync(f, JSON.stringify({ role: 'user', content: 'ext', timestamp: 't' }) + '\n');
+    assert.deepEqual(store.tail('s', 2).map((r) => r.content), ['m5', 'ext']);
+    // A line still being written by another process is not there yet, then is.
+    appendFileSync(f, '{"role":"user","content":"par');
+    assert.deepEqual(store.tail('s', 1).map((r) => r.content), ['ext']);
+    appendFileSync(f, 'tial","timestamp":"t"}\n');
+    assert.deepEqual(store.tail('s', 1).map((r) => r.content), ['partial']);
+    await store.append('s', { role: 'assistant', content: 'after', timestamp: 't' });
+    assert.deepEqual(store.tail('s', 2).map((r) => r.content), ['partial', 'after']);
+    // Replaced by a file of another inode (an operator's edit): read again.
+    const replacement = join(dir, 'replacement.tmp');
+    writeFileSync(replacement, JSON.stringify({ role: 'user', content: 'new file', timestamp: 't' }) + '\n');
+    renameSync(replacement, f);
+    assert.deepEqual(store.tail('s', 5).map((r) => r.content), ['new file']);
+    await store.append('s', { role: 'assistant', content: 'next', timestamp: 't' });
+    assert.deepEqual(store.tail('s', 5).map((r) => r.content), ['new file', 'next']);
+    // Garbage appended by hand is skipped, as from the disk.
+    appendFileSync(f, 'garbage\n\n   \n[1]\n');
+    await store.append('s', { role: 'user', content: 'last', timestamp: 't' });
+    assert.deepEqual(store.tail('s', 3).map((r) => r.content), ['new file', 'next', 'last']);
+    await store.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('the in-memory history stays within its budget whatever the sessions hold', () => {
+  const cache = new TailCache<{ role: string; content: string; timestamp: string }>();
+  const big = 'x'.repeat(64 * 1024);
+  for (let s = 0; s < 200; s++) {
+    const records = Array.from({ length: 40 }, (_, i) => ({ role: 'user', content: i % 2 ? big : 'short', timestamp: 't' }));
+    cache.set(`/s${s}`, { ino: s, size: 1000, mtimeMs: 1 }, records, true);
+    cache.appended(`/s${s}`, s, 1000, 2000, JSON.stringify({ role: 'assistant', content: big, timestamp: 't' }) + '\n');
+    assert.ok(cache.accounted <= 4 * 1024 * 1024, `after session ${s}: ${cache.accounted}`);
+  }
+  // The most recent session is still answered; one of the first is long gone.
+  assert.equal(cache.get('/s199', { ino: 199, size: 2000, mtimeMs: 5 }, 3)?.length, 3);
+  assert.equal(cache.get('/s0', { ino: 0, size: 2000, mtimeMs: 5 }, 3), undefined);
+  // A session asked for more than it keeps is read from the disk (undefined), then kept deeper.
+  const many = Array.from({ length: 300 }, (_, i) => ({ role: 'user', content: `m${i}`, timestamp: 't' }));
+  cache.set('/deep', { ino: 1, size: 10, mtimeMs: 1 }, many, false);
+  assert.equal(cache.get('/deep', { ino: 1, size: 10, mtimeMs: 1 }, 200), undefined);
+  cache.set('/deep', { ino: 1, size: 10, mtimeMs: 1 }, many, false);
+  assert.deepEqual(cache.get('/deep', { ino: 1, size: 10, mtimeMs: 1 }, 200)?.map((r) => r.content), many.slice(-200).map((r) => r.content));
 });

@@ -2,10 +2,11 @@
 // the schema checks it uses. Garbage of every kind is moved aside, never coerced in place.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JsonStateFile, SchemaError, schema as S, withFileLock, type StateCodec } from '../src/store/index.js';
 import { setEventSink } from '../src/observe/index.js';
+import { writeFileAtomicAsync } from '../src/store/atomic-file.js';
 import { tempDir } from './helpers.js';
 
 interface Counter {
@@ -105,6 +106,29 @@ test('concurrent updates in one process lose nothing', async () => {
     assert.equal(s.n, 40);
     assert.equal(new Set(s.items).size, 40);
   } finally {
+    cleanup();
+  }
+});
+
+test('asyncWrite: the same atomic write off the event loop (mode, concurrent updates, garbage moved aside, a failed write leaves no temp file)', async () => {
+  const { dir, cleanup } = tempDir();
+  const cap = capture();
+  try {
+    const f = new JsonStateFile(join(dir, 's.json'), codec, { mode: 0o600, asyncWrite: true });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => f.update((s) => (s.n++, s.items.push(String(i)), { result: undefined, changed: true }))));
+    assert.equal(f.read().n, 20);
+    assert.equal(statSync(f.path).mode & 0o777, 0o600);
+    writeFileSync(f.path, '{"n": "not a number"');
+    await f.update((s) => ((s.n = 7), { result: undefined, changed: true }));
+    assert.deepEqual(JSON.parse(readFileSync(f.path, 'utf8')), { n: 7, items: [] });
+    assert.equal(readdirSync(dir).filter((x) => x.includes('.corrupt-')).length, 1);
+    // The target cannot be replaced (a directory stands in its way): the update fails, nothing is left behind.
+    mkdirSync(join(dir, 'blocked', 'inside'), { recursive: true });
+    await assert.rejects(writeFileAtomicAsync(join(dir, 'blocked'), 'x'));
+    assert.deepEqual(readdirSync(join(dir, 'blocked')), ['inside']);
+    assert.deepEqual(readdirSync(dir).filter((x) => x.endsWith('.tmp')), [], 'no temp file left');
+  } finally {
+    cap.restore();
     cleanup();
   }
 });

@@ -1,6 +1,7 @@
 // Durable whole-file writes (temp file, fsync, rename, fsync dir) and tolerant JSON reads:
 // a corrupt state file is moved aside with a warning instead of bricking the CLI.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { emitWarning } from '../observe/index.js';
 
@@ -24,6 +25,43 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
 
 export function writeJsonAtomic(path: string, value: unknown, options: { fsync?: boolean; mode?: number } = {}): void {
   writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n', options);
+}
+
+/**
+ * writeFileAtomic with its file operations on libuv's pool: the fsyncs (milliseconds on a busy
+ * disk) never hold the event loop. Same guarantees; a temp file left by a failure is removed.
+ */
+export async function writeFileAtomicAsync(path: string, data: string | Uint8Array, options: { fsync?: boolean; mode?: number } = {}): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${++tmpSeq}.tmp`);
+  const file = await open(tmp, 'w', options.mode ?? 0o644);
+  try {
+    try {
+      await file.writeFile(data);
+      if (options.fsync !== false) await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  if (options.fsync !== false) await fsyncDirAsync(dir);
+}
+
+async function fsyncDirAsync(dir: string): Promise<void> {
+  try {
+    const d = await open(dir, 'r');
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
+  } catch {
+    // Some filesystems refuse fsync on directories; the rename is still atomic.
+  }
 }
 
 function fsyncDir(dir: string): void {

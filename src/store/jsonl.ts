@@ -61,10 +61,12 @@ export class AppendFile {
     this.end = -1;
   }
 
-  /** Appends `text` (whole lines) in one write. Returns the file size before and after. */
-  append(text: string): { before: number; after: number } {
+  /**
+   * Appends `text` (whole lines) in one write. Returns the file size before and after.
+   * `size`: the file's current size when the caller has just stat'ed it (saves an fstat).
+   */
+  append(text: string, size = fstatSync(this.fd).size): { before: number; after: number } {
     if (this.closed) throw new Error(`append to closed file ${this.path}`);
-    let size = fstatSync(this.fd).size;
     // A torn last line (a crash mid-write, long ago) gets a newline first so the damage stays
     // confined to that line. Checked only when someone else wrote since our last append. A line
     // without its newline may also be another writer's, still being copied in (a long line
@@ -153,7 +155,6 @@ function endsWithNewline(fd: number, size: number): boolean {
 
 const CHUNK = 64 * 1024;
 const FIRST_CHUNK = 8 * 1024;
-const COUNT_CHUNK = 1024 * 1024;
 
 /**
  * Returns up to `max` last non-blank lines of the file (oldest first) by reading backwards in
@@ -162,16 +163,25 @@ const COUNT_CHUNK = 1024 * 1024;
  * returned.
  */
 export function readLastLines(path: string, max: number): string[] {
-  if (max <= 0) return [];
+  return readTail(path, max).lines;
+}
+
+/**
+ * readLastLines with what was read: the file's inode and size at the time, and `whole` when
+ * the lines are every line of the file (fewer than `max`).
+ */
+export function readTail(path: string, max: number): { lines: string[]; ino: number; size: number; mtimeMs: number; whole: boolean } {
+  if (max <= 0) return { lines: [], ino: -1, size: -1, mtimeMs: NaN, whole: false };
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], ino: -1, size: -1, mtimeMs: NaN, whole: false };
     throw err;
   }
   try {
-    let pos = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    let pos = st.size;
     let carry: Buffer = Buffer.alloc(0);
     const lines: string[] = [];
     let complete = false; // true once the end of the last complete line is found
@@ -195,7 +205,7 @@ export function readLastLines(path: string, max: number): string[] {
       carry = Buffer.from(data.subarray(0, end));
     }
     if (pos === 0 && complete && carry.length && lines.length < max) pushLine(lines, carry);
-    return lines.reverse();
+    return { lines: lines.reverse(), ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, whole: lines.length < max };
   } finally {
     closeSync(fd);
   }
@@ -204,55 +214,6 @@ export function readLastLines(path: string, max: number): string[] {
 function pushLine(lines: string[], bytes: Buffer): void {
   const text = bytes.toString('utf8').trim();
   if (text) lines.push(text);
-}
-
-/**
- * Counts the complete non-blank lines in [from, size) in bulk (1 MiB reads, native newline
- * search). `size` is returned as the end of the last complete line, so a line still being
- * written is counted once it is finished. `from` must be 0 or the end of a complete line.
- */
-export function countLines(path: string, from = 0): { lines: number; size: number } {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { lines: 0, size: 0 };
-    throw err;
-  }
-  try {
-    const size = fstatSync(fd).size;
-    let lines = 0;
-    let lastEnd = Math.min(from, size); // just after the last newline seen
-    const buf = Buffer.allocUnsafe(Math.min(COUNT_CHUNK, Math.max(1, size - lastEnd)));
-    for (let pos = lastEnd; pos < size; ) {
-      const n = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
-      if (n <= 0) break;
-      const view = n === buf.length ? buf : buf.subarray(0, n);
-      for (let i = view.indexOf(0x0a); i !== -1; i = view.indexOf(0x0a, i + 1)) {
-        const lineStart = lastEnd - pos; // may be negative: the line began in an earlier chunk
-        const lineLen = i - lineStart;
-        // Blank (or whitespace-only) lines are rare: only short ones are looked at byte by byte.
-        if (lineLen > 16 || !isBlank(fd, view, pos, lineStart, i)) lines++;
-        lastEnd = pos + i + 1;
-      }
-      pos += n;
-    }
-    return { lines, size: lastEnd };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Whether the line [start, end) (start relative to `view`, maybe before it) holds only whitespace. */
-function isBlank(fd: number, view: Buffer, viewPos: number, start: number, end: number): boolean {
-  let bytes: Buffer;
-  if (start >= 0) bytes = view.subarray(start, end);
-  else {
-    bytes = Buffer.alloc(end - start);
-    readSync(fd, bytes, 0, bytes.length, viewPos + start);
-  }
-  for (const c of bytes) if (c !== 0x20 && c !== 0x0d && c !== 0x09) return false;
-  return true;
 }
 
 /** Current size and inode of `path` (undefined when missing). */

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { rfc3339Now, type OutboxKind, type OutboxMessage, type OutboxWriter } from '../kernel/index.js';
 import { emitEvent, emitWarning } from '../observe/index.js';
-import { appendJsonLine } from './jsonl.js';
+import { appendLinesAsync } from './jsonl.js';
 import { withFileLock } from './lock.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomicAsync } from './atomic-file.js';
 
 /** One line of `${workspace}/outbox/outbox.jsonl`. */
 export interface OutboxRecord {
@@ -62,7 +62,8 @@ export class Outbox implements OutboxWriter {
       next_at: 0,
       last_error: null,
     };
-    await withFileLock(this.path, () => appendJsonLine(this.path, record));
+    // The fdatasync runs on libuv's pool: serve's event loop never waits for the disk here.
+    await withFileLock(this.path, () => appendLinesAsync(this.path, [record]));
     emitEvent('outbox_enqueued', { id: record.id, kind: record.kind, channel: record.channel, chat_id: record.chat_id, request_id: record.request_id });
     for (const fn of this.listeners) fn();
   }
@@ -91,14 +92,14 @@ export class Outbox implements OutboxWriter {
   /** Applies a pass's decisions: delivered and dropped records leave; retried ones are updated. */
   async settle(decisions: Map<string, Settlement>): Promise<void> {
     if (decisions.size === 0) return;
-    await withFileLock(this.path, () => {
+    await withFileLock(this.path, async () => {
       const keep: OutboxRecord[] = [];
       for (const r of this.readUnlocked()) {
         const d = decisions.get(r.id);
         if (!d) keep.push(r);
         else if (d.status === 'retry') keep.push({ ...r, attempts: r.attempts + 1, next_at: d.nextAt, last_error: d.error });
       }
-      writeFileAtomic(this.path, keep.map((r) => JSON.stringify(r) + '\n').join(''), { mode: 0o600 });
+      await writeFileAtomicAsync(this.path, keep.map((r) => JSON.stringify(r) + '\n').join(''), { mode: 0o600 });
     });
   }
 

@@ -4,7 +4,9 @@
 import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { emitEvent } from '../observe/index.js';
-import { AppendFile, countLines, encodeLines, readLastLines } from './jsonl.js';
+import { AppendFile, encodeLines, readTail } from './jsonl.js';
+import { countLines } from './line-count.js';
+import { TailCache, type FileStamp } from './tail-cache.js';
 import { sanitizeSessionId, validateSessionId } from './session-id.js';
 import { writeJsonAtomic } from './atomic-file.js';
 
@@ -27,13 +29,21 @@ const MAX_OPEN = 64;
 export class SessionStore {
   private readonly counts = new Map<string, { size: number; lines: number }>();
   private readonly open = new Map<string, AppendFile>();
+  private readonly tails = new TailCache<SessionRecord>();
+  /** Valid session ids and their files (validation and escaping once per id, not per call). */
+  private readonly paths = new Map<string, string>();
 
   constructor(readonly dir: string, private readonly options: SessionStoreOptions = {}) {}
 
   /** Validated path of a session's file. */
   pathFor(sessionId: string): string {
+    let path = this.paths.get(sessionId);
+    if (path !== undefined) return path;
     validateSessionId(sessionId);
-    return join(this.dir, `${sanitizeSessionId(sessionId)}.jsonl`);
+    path = join(this.dir, `${sanitizeSessionId(sessionId)}.jsonl`);
+    if (this.paths.size >= 4096) this.paths.clear(); // a turn asks ~4 times per session id
+    this.paths.set(sessionId, path);
+    return path;
   }
 
   /** Appends records durably (fdatasync unless disabled); resolves once they are on disk. */
@@ -48,8 +58,10 @@ export class SessionStore {
   appendDeferred(sessionId: string, ...records: SessionRecord[]): Promise<void> {
     const path = this.pathFor(sessionId);
     if (records.length === 0) return Promise.resolve();
-    const file = this.fileFor(path);
-    const { before, after } = file.append(encodeLines(records));
+    const { file, size } = this.fileFor(path);
+    const text = encodeLines(records);
+    const { before, after } = file.append(text, size);
+    this.tails.appended(path, file.ino, before, after, text);
     // Keep the line count current without re-reading what we just wrote.
     const cached = this.counts.get(path);
     if (cached && cached.size === before) this.counts.set(path, { size: after, lines: cached.lines + records.length });
@@ -57,20 +69,23 @@ export class SessionStore {
     return this.options.fsync === false ? Promise.resolve() : file.flush();
   }
 
-  /** The open file for `path`, reopened when the file was replaced or removed behind our back. */
-  private fileFor(path: string): AppendFile {
+  /**
+   * The open file for `path`, reopened when the file was replaced or removed behind our back,
+   * with its current size when the check above already learnt it.
+   */
+  private fileFor(path: string): { file: AppendFile; size?: number } {
     let file = this.open.get(path);
     if (file) {
-      let ino: number | undefined;
+      let st: { ino: number; size: number } | undefined;
       try {
-        ino = statSync(path).ino;
+        st = statSync(path);
       } catch {
-        ino = undefined;
+        st = undefined;
       }
       this.open.delete(path);
-      if (ino === file.ino) {
+      if (st?.ino === file.ino) {
         this.open.set(path, file); // most recently used last
-        return file;
+        return { file, size: st.size };
       }
       this.retire(file);
     }
@@ -83,7 +98,7 @@ export class SessionStore {
         this.retire(f);
       }
     }
-    return file;
+    return { file };
   }
 
   /** Closes a file once its pending flushes are done. */
@@ -103,13 +118,24 @@ export class SessionStore {
     for (const f of files) f.close();
   }
 
-  /** The last `max` valid records, oldest first. */
+  /**
+   * The last `max` valid records, oldest first. Answered from memory while the file is as we
+   * last read or wrote it (same inode, size and mtime), else read from the end of the file.
+   */
   tail(sessionId: string, max: number): SessionRecord[] {
     const path = this.pathFor(sessionId);
     if (max <= 0) return [];
+    const st: FileStamp | undefined = statSync(path, { throwIfNoEntry: false });
+    if (!st) {
+      this.tails.forget(path);
+      return [];
+    }
+    const cached = this.tails.get(path, st, max);
+    if (cached) return cached;
     // Read a little more than asked so that a few corrupt lines do not shrink the window.
-    const lines = readLastLines(path, max + 8);
-    const records = this.parse(path, lines);
+    const read = readTail(path, max + 8);
+    const records = this.parse(path, read.lines);
+    if (read.size >= 0) this.tails.set(path, read, records, read.whole);
     return records.slice(-max);
   }
 

@@ -3,7 +3,7 @@
 // overwritten: it is moved aside (`<file>.corrupt-<epoch ms>`) with a warning event, and the
 // state is rebuilt from what still validates (the codec salvages entries) or from empty.
 import { existsSync, readFileSync, renameSync } from 'node:fs';
-import { writeJsonAtomic } from './atomic-file.js';
+import { writeFileAtomicAsync, writeJsonAtomic } from './atomic-file.js';
 import { tryWithFileLockSync, withFileLock, type LockOptions } from './lock.js';
 import { emitEvent } from '../observe/index.js';
 
@@ -25,6 +25,8 @@ export interface StateFileOptions {
   mode?: number;
   /** fsync the file and its directory on every write. Default true. */
   fsync?: boolean;
+  /** update() writes with its file operations on libuv's pool (the event loop never waits for the fsyncs). */
+  asyncWrite?: boolean;
   lock?: LockOptions;
 }
 
@@ -58,13 +60,14 @@ export class JsonStateFile<T> {
    * the file is written only then (or when it had to be repaired). The hooks run under the lock.
    */
   update<R>(fn: (state: T) => { result: R; changed: boolean }, options: { fsync?: boolean; beforeWrite?: (state: T) => void; afterWrite?: (state: T) => void } = {}): Promise<R> {
-    return withFileLock(this.path, () => {
+    return withFileLock(this.path, async () => {
       const loaded = this.load();
       if (loaded.kind === 'bad') this.moveAside(loaded.problems);
       const { result, changed } = fn(loaded.value);
       if (changed || loaded.kind === 'bad') {
         options.beforeWrite?.(loaded.value);
-        this.write(loaded.value, options.fsync);
+        if (this.options.asyncWrite) await this.writeAsync(loaded.value, options.fsync);
+        else this.write(loaded.value, options.fsync);
         options.afterWrite?.(loaded.value);
       }
       return result;
@@ -109,6 +112,10 @@ export class JsonStateFile<T> {
       error: problems[0],
       problems: problems.slice(0, 20),
     });
+  }
+
+  private writeAsync(value: T, fsync?: boolean): Promise<void> {
+    return writeFileAtomicAsync(this.path, JSON.stringify(value, null, 2) + '\n', { fsync: fsync ?? this.options.fsync ?? true, ...(this.options.mode === undefined ? {} : { mode: this.options.mode }) });
   }
 
   private write(value: T, fsync?: boolean): void {

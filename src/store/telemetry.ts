@@ -95,7 +95,8 @@ export class Telemetry {
 
   /** @param debounceMs how long records gather before one locked write (default 200 ms). */
   constructor(readonly file: string, private readonly debounceMs = 200) {
-    this.state = new JsonStateFile(file, codec);
+    // Written every few hundred ms while turns run: its fsyncs stay off the event loop.
+    this.state = new JsonStateFile(file, codec, { asyncWrite: true });
   }
 
   /** Counts one turn (original rules, reference §11.3). Written by the next flush. */
