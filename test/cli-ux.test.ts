@@ -190,7 +190,7 @@ for line in "$@"; do read -ra COMP_WORDS <<< "$line"; [[ "$line" == *" " ]] && C
     const lines = ['rusty-pinch p', 'rusty-pinch pulse j', 'rusty-pinch pulse job ', 'rusty-pinch pulse job list --j', 'rusty-pinch -q run --s', 'rusty-pinch pairing approve ', 'rusty-pinch completion '];
     const r = spawnSync('bash', ['-c', probe, 'probe', join(dir, 'c.bash'), ...lines], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(r.stdout.trim().split('\n'), ['pulse pairing', 'job', 'list add-http-healthcheck remove enable disable --quiet --help', '--json', '--session', 'telegram whatsapp --json --quiet --help', 'bash zsh fish --quiet --help']);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['pulse pairing', 'job', 'list add-http-healthcheck add-skill-generation remove enable disable --quiet --help', '--json', '--session', 'telegram whatsapp --json --quiet --help', 'bash zsh fish --quiet --help']);
     const zsh = (await runCli(['completion', 'zsh'], { env })).stdout;
     const fish = (await runCli(['completion', 'fish'], { env })).stdout;
     assert.match(zsh, /^#compdef rusty-pinch/);

@@ -6,6 +6,7 @@ import type { PulseService } from '../pulse/index.js';
 import type { App } from './create-app.js';
 import { openWiredPulse } from './pulse-wiring.js';
 import { openDeliveringCodexPool } from './codex.js';
+import { pulseSkillGenerator } from './pulse-skills.js';
 
 export async function openCliPulse(settings: Settings): Promise<{ pulse: PulseService; close(): Promise<void> }> {
   let app: Promise<App> | undefined;
@@ -18,6 +19,8 @@ export async function openCliPulse(settings: Settings): Promise<{ pulse: PulseSe
     telemetry,
     outbox: new Outbox(settings.workspace),
     codex: settings.codex.enabled ? () => (pool ??= openDeliveringCodexPool(settings, { telemetry })) : undefined,
+    // Skill generation jobs and approved `skill_create` actions run here too (the app opens only then).
+    generateSkill: pulseSkillGenerator(settings, getApp),
   });
   return {
     pulse,

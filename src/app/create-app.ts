@@ -16,6 +16,7 @@ import { GENERATION_SESSION, generateSkill, skillCreateTool } from '../evolution
 import { emitEvent } from '../observe/index.js';
 import { errorChain, type DeferredReply } from '../kernel/index.js';
 import { generationDeps, resumeAndReport, resumeAnswered } from './evolution-deps.js';
+import { pulseSkillGenerator } from './pulse-skills.js';
 
 export interface AppOptions {
   settings?: Settings;
@@ -99,11 +100,7 @@ export async function createApp(options: AppOptions = {}): Promise<App> {
   const codexForPulse = (): Promise<CodexPoolLike> =>
     codex ? Promise.resolve(codex) : (lazyPool ??= brain().then((m) => m.openCodexPool(settings, { telemetry, onTaskDone: m.deferredReplyHook(late) })));
   const openPulse = (): Promise<PulseService> =>
-    (pulse ??= openWiredPulse({ settings, door: async () => runtime, telemetry, outbox, codex: settings.codex.enabled ? codexForPulse : undefined, codexDrainer: () => app.codexDrainer, generateSkill: async (p) => {
-      const r = await generateSkill(generationDeps(app), { name: p.name, goal: p.goal, origin: 'pulse', requireApproval: true });
-      if (r.status === 'failed') throw new Error(`skill '${r.skill}' was not generated after ${r.attempts} attempt(s): ${r.error ?? 'unknown error'}`);
-      return `skill '${r.skill}' ${r.status}${r.approval_token ? ` (approval token ${r.approval_token})` : ''}`;
-    } }));
+    (pulse ??= openWiredPulse({ settings, door: async () => runtime, telemetry, outbox, codex: settings.codex.enabled ? codexForPulse : undefined, codexDrainer: () => app.codexDrainer, generateSkill: pulseSkillGenerator(settings, async () => app) }));
   // Risky model-requested tools wait for operator approval (Pulse opens on the first one).
   const approvals: ApprovalGate = { check: async (action) => (await openPulse()).requestToolApproval(action) };
   const runtime = new Runtime({ settings, sessions, telemetry, tools, provider, approvals, outbox, skills: { names: () => skills.names(), run: (name, args, signal) => skills.run(name, args, signal) } });

@@ -5,7 +5,7 @@
 import { codexInUse, type Settings } from '../config/index.js';
 import type { Telemetry } from '../store/index.js';
 import { parseTarget, type OutboxWriter, type TurnDoor } from '../kernel/index.js';
-import type { PulseCallbacks, PulseService } from '../pulse/index.js';
+import type { PulseCallbacks, PulseService, SkillGenerator } from '../pulse/index.js';
 
 /** The part of the Codex pool face Pulse's default jobs use. */
 export interface CodexPoolLike {
@@ -24,8 +24,8 @@ export interface PulseWiring {
   outbox: OutboxWriter;
   /** The Codex pool (opened on first use). */
   codex?: () => Promise<CodexPoolLike>;
-  /** Evolution: generates a skill asked for by an OODA action (ends in an approval request). */
-  generateSkill?: (p: { name: string; goal: string }) => Promise<string>;
+  /** Evolution: generates a skill asked for by an OODA action or a job (ends in an approval request). */
+  generateSkill?: SkillGenerator;
   /** In serve: the one Codex drainer; Pulse's drain job wakes it instead of draining itself. */
   codexDrainer?: () => { kick(): void } | undefined;
 }

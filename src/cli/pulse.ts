@@ -152,6 +152,30 @@ export function registerPulseCommands(program: Command): void {
       }),
     );
 
+  job
+    .command('add-skill-generation')
+    .description('add (or replace) a job that asks Evolution for a skill; the candidate waits for your approval')
+    .requiredOption('--id <id>', 'job id (a-z, 0-9, _ and -)')
+    .requiredOption('--interval-secs <n>', 'seconds between runs (a run asks only when no request for the skill is pending)', positiveInt)
+    .requiredOption('--name <skill>', 'skill name (a-z, 0-9, _ and -)')
+    .requiredOption('--goal <text>', 'what the skill should do (one line)')
+    .option('--replace', 'ask for a new version even when the skill exists (the old one is kept)', false)
+    .option('--enabled [bool]', 'start enabled (true/false)', boolValue, true)
+    .option('--disabled', 'add the job disabled')
+    .action(
+      action(async (opts: { id: string; intervalSecs: number; name: string; goal: string; replace: boolean; enabled: boolean; disabled?: boolean }) => {
+        // Settings first: their secrets are registered, so a goal carrying one is refused here.
+        (await import('../config/index.js')).loadSettings();
+        await checkInput((m) => [m.validateJobId(opts.id), m.validateSkillName(opts.name), m.validateNewSkillGoal(opts.goal)]);
+        return withPulse(async (p) => {
+          const enabled = opts.disabled ? false : opts.enabled;
+          const j = await p.addSkillGeneration({ id: opts.id, intervalSecs: opts.intervalSecs, name: opts.name, goal: opts.goal, replace: opts.replace, enabled });
+          const sg = (j.action as { skill_generation: { name: string; goal: string; replace: boolean } }).skill_generation;
+          return { json: { status: 'ok', job_id: j.id, action: 'skill_generation', interval_secs: j.interval_secs, name: sg.name, goal: sg.goal, replace: sg.replace, enabled: j.enabled } };
+        });
+      }),
+    );
+
   for (const [name, verb] of [
     ['remove', 'removed'],
     ['enable', 'enabled'],

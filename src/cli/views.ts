@@ -60,6 +60,7 @@ function actionName(a: unknown): string {
   const [k, v] = Object.entries(r)[0] ?? ['-', undefined];
   if (k === 'http_health_check') return `http ${str(rec(v).url)}`;
   if (k === 'emit_log') return `log "${str(rec(v).message)}"`;
+  if (k === 'skill_generation') return `skill ${str(rec(v).name)}${rec(v).replace === true ? ' (replace)' : ''}`;
   return k;
 }
 

@@ -29,6 +29,12 @@ export function registerSecretsFromEnv(env: Record<string, string | undefined>):
   registerSecrets(vals);
 }
 
+/** True when `text` holds a registered secret's value (input that must not be stored or sent on). */
+export function containsKnownSecret(text: string): boolean {
+  for (const s of known) if (text.includes(s)) return true;
+  return false;
+}
+
 /** Test hook: forget registered values. */
 export function clearRegisteredSecrets(): void {
   known.clear();

@@ -3,7 +3,8 @@
 import { emitEvent } from '../observe/index.js';
 import { httpRequest, runHttpHealthCheck } from './http-check.js';
 import { iso, validateHealthcheckUrl } from './jobs.js';
-import type { ApprovalOutcome, JobAction, PendingAction } from './types.js';
+import { isSkillGeneration, runSkillGenerationJob, type SkillGenerator, type SkillRequests } from './skill-job.js';
+import type { ApprovalOutcome, JobSnapshot, PendingAction } from './types.js';
 
 /** Callbacks Pulse runs through; all optional (a missing one is reported, never faked). */
 export interface PulseCallbacks {
@@ -23,15 +24,27 @@ export interface PulseCallbacks {
   runTool?: (call: { name: string; args: string; session_id: string; request_id: string }) => Promise<string>;
   /** Runs an installed skill. */
   runSkill?: (name: string, args: string) => Promise<string>;
-  /** Generates a skill through Evolution (it ends in an approval request); returns a summary. */
-  generateSkill?: (p: { name: string; goal: string }) => Promise<string>;
+  /**
+   * Generates a skill through Evolution (it ends in an approval request); returns a summary.
+   * `ifNeeded` (scheduled jobs): a live skill without `replace`, or a generation of it queued
+   * or running, is reported in the returned line instead of generating again.
+   */
+  generateSkill?: SkillGenerator;
   /** Promotes a generated skill from staging (an approved skill promotion). */
   promoteSkill?: (p: { skill: string; goal: string; replace: boolean }) => Promise<string>;
   /** Receives the telemetry `pulse` section after changes. */
   telemetry?: (section: Record<string, unknown>) => void;
 }
 
-export async function executeJobAction(action: JobAction, cb: PulseCallbacks, codexEnabled: boolean, allowPrivateHttp = false): Promise<{ ok: boolean; message: string }> {
+/** `skillRequests`: what the approvals say about a skill (a skill generation job may then be a no-op). */
+export async function executeJobAction(
+  job: Pick<JobSnapshot, 'id' | 'action'>,
+  cb: PulseCallbacks,
+  codexEnabled: boolean,
+  allowPrivateHttp = false,
+  skillRequests: (skill: string) => SkillRequests = () => ({}),
+): Promise<{ ok: boolean; message: string }> {
+  const action = job.action;
   try {
     if (action === 'codex_health_check' || action === 'codex_drain_queue_one') {
       if (!codexEnabled) return { ok: false, message: 'codex integration is disabled' };
@@ -39,6 +52,7 @@ export async function executeJobAction(action: JobAction, cb: PulseCallbacks, co
       if (!fn) return { ok: false, message: 'codex pool is not available in this process' };
       return { ok: true, message: await fn() };
     }
+    if (isSkillGeneration(action)) return await runSkillGenerationJob(job.id, action, cb.generateSkill, skillRequests(action.skill_generation.name));
     if ('emit_log' in action) {
       emitEvent('pulse_action', { type: 'emit_log', message: action.emit_log.message });
       return { ok: true, message: 'log emitted' };

@@ -14,6 +14,7 @@ export { PulseError, defaultJobs, isPrivateHost, validateHealthcheckUrl, validat
 export { classifyRisk, requiresApproval, matchesWord, parseObservations, parseAction, orientRule, decide, CRITICAL_WORDS, HIGH_WORDS } from './ooda.js';
 export { newApprovalToken, approvalView } from './approvals.js';
 export { decodeState, PulseStateStore } from './state-store.js';
+export { validateSkillName, validateSkillGoal, validateNewSkillGoal, MAX_SKILL_GOAL_CHARS, type SkillGenerator } from './skill-job.js';
 export type { PulseCallbacks } from './executors.js';
 export type * from './types.js';
 

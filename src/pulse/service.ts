@@ -4,8 +4,9 @@
 import type { PulseSettings } from '../config/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { createApproval, decideApproval, recordOutcome, sweepExpired, approvalView } from './approvals.js';
-import { PulseError, defaultJobs, httpHealthcheckSpec, isCodexAction, iso, newJob } from './jobs.js';
+import { PulseError, defaultJobs, httpHealthcheckSpec, isCodexAction, iso, newJob, type JobSpec } from './jobs.js';
 import { PulseStateStore } from './state-store.js';
+import { isSkillGeneration, skillGenerationSpec } from './skill-job.js';
 import { classifyRisk, parseAction, requiresApproval, riskAtLeast } from './ooda.js';
 import { performAction, type PulseCallbacks } from './executors.js';
 import { announceApproval, deliverNotification } from './notify.js';
@@ -130,10 +131,20 @@ export class PulseService {
   // ---- jobs ----
 
   async addHttpHealthcheck(input: { id: string; intervalSecs: number; url: string; expectedStatus: number; timeoutSecs: number; enabled: boolean }): Promise<JobSnapshot> {
-    const spec = httpHealthcheckSpec({ ...input, allowPrivate: this.settings.allowPrivateHealthchecks });
+    return this.putJob(httpHealthcheckSpec({ ...input, allowPrivate: this.settings.allowPrivateHealthchecks }));
+  }
+
+  /** A job that asks Evolution for a skill every interval (only when nothing asks for it already). */
+  async addSkillGeneration(input: { id: string; intervalSecs: number; name: string; goal: string; replace: boolean; enabled: boolean }): Promise<JobSnapshot> {
+    return this.putJob(skillGenerationSpec(input), (j) => (j.asking_since = iso(this.now())));
+  }
+
+  /** Adds or replaces an operator job (a default job's id is refused). */
+  private async putJob(spec: JobSpec, decorate?: (j: JobSnapshot) => void): Promise<JobSnapshot> {
     if (defaultJobs(true).some((d) => d.id === spec.id)) throw new PulseError(`pulse job id '${spec.id}' is reserved for a default job`);
     return this.mutate((s) => {
       const job = newJob(spec, this.now());
+      decorate?.(job);
       s.jobs = s.jobs.filter((j) => j.id !== job.id);
       s.jobs.push(job);
       return job;
@@ -159,6 +170,8 @@ export class PulseService {
       }
       const j = this.findJob(s, rawId);
       if (enabled && !j.enabled) j.next_due_at = iso(this.now() + j.interval_secs * 1000);
+      // Enabling a skill generation job (even an enabled one) resumes it after a refusal.
+      if (enabled && isSkillGeneration(j.action)) j.asking_since = iso(this.now());
       j.enabled = enabled;
       return j;
     });

@@ -4,6 +4,7 @@
 import { JsonStateFile, SchemaError, schema as S, type Check } from '../store/index.js';
 import { decodeAction, iso } from './jobs.js';
 import { parseAction } from './ooda.js';
+import { decodeSkillGeneration } from './skill-job.js';
 import type { Approval, ApprovalStatus, Goal, JobSnapshot, Notification, PendingAction, PulseState, Risk, RunRecord } from './types.js';
 
 export const MAX_HISTORY_PER_JOB = 10;
@@ -38,10 +39,10 @@ function decodeJob(v: unknown, path: string, issues: string[]): JobSnapshot {
   if (!S.isObject(v)) return drop(path, 'expected a job object');
   const id = S.string(v.id, `${path}.id`).trim();
   if (!/^[a-z0-9_-]+$/.test(id)) return drop(`${path}.id`, `'${id}' is not a job id`);
-  const action = decodeAction(v.action) ?? drop(`${path}.action`, 'unknown job action');
+  const action = decodeSkillGeneration(v.action, (problem) => drop(`${path}.action`, problem)) ?? decodeAction(v.action) ?? drop(`${path}.action`, 'unknown job action');
   const interval = seconds(v.interval_secs, `${path}.interval_secs`);
   const f = <T>(k: string, check: Check<T>, fallback: T): T => S.salvageField(v[k], `${path}.${k}`, check, fallback, issues);
-  return {
+  const job: JobSnapshot = {
     id,
     interval_secs: Math.max(1, Math.floor(interval)),
     action,
@@ -53,6 +54,9 @@ function decodeJob(v: unknown, path: string, issues: string[]): JobSnapshot {
     last_message: f('last_message', optStr, null),
     history: S.salvageArray(v.history, `${path}.history`, decodeRun, issues).slice(-MAX_HISTORY_PER_JOB),
   };
+  const since = f('asking_since', S.string, '');
+  if (since) job.asking_since = since;
+  return job;
 }
 
 function decodeApproval(v: unknown, path: string, issues: string[], ttlSecs: number, nowMs: number): Approval {

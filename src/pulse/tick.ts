@@ -4,6 +4,7 @@
 import { emitEvent } from '../observe/index.js';
 import { iso, isCodexAction } from './jobs.js';
 import { executeJobAction } from './executors.js';
+import { skillRequests } from './skill-job.js';
 import { runOodaCycle } from './cycle.js';
 import { MAX_HISTORY_PER_JOB } from './state-store.js';
 import type { PulseService } from './service.js';
@@ -105,7 +106,7 @@ export async function runAll(svc: PulseService, claimed: Claimed[]): Promise<Job
       const start = svc.now();
       svc.options.onRunStart?.(job.id, dueMs, start);
       const t0 = performance.now();
-      const r = await executeJobAction(job.action, svc.callbacks, svc.codexEnabled, svc.settings.allowPrivateHealthchecks);
+      const r = await executeJobAction(job, svc.callbacks, svc.codexEnabled, svc.settings.allowPrivateHealthchecks, (skill) => skillRequests(svc.store.read(), skill, job.asking_since, svc.now()));
       const latency = Math.round(performance.now() - t0);
       out[i] = { id: job.id, record: { started_at: iso(start), due_at: iso(dueMs), status: r.ok ? 'ok' : 'error', latency_ms: latency, message: r.message } };
       if (!r.ok) emitEvent('pulse_job_error', { job_id: job.id, latency_ms: latency, message: r.message });

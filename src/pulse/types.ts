@@ -6,7 +6,9 @@ export type JobAction =
   | 'codex_health_check'
   | 'codex_drain_queue_one'
   | { emit_log: { message: string } }
-  | { http_health_check: { url: string; expected_status: number; timeout_secs: number } };
+  | { http_health_check: { url: string; expected_status: number; timeout_secs: number } }
+  /** Asks Evolution for a skill (named like the OODA action's PendingAction kind and the audit record). */
+  | { skill_generation: { name: string; goal: string; replace: boolean } };
 
 export type RunStatus = 'ok' | 'error';
 
@@ -32,6 +34,11 @@ export interface JobSnapshot {
   last_status: RunStatus | null;
   last_message: string | null;
   history: RunRecord[];
+  /**
+   * Skill generation jobs only: set when the job is added or enabled. A candidate the operator
+   * rejected or let expire after this time pauses the job until it is enabled again.
+   */
+  asking_since?: string;
 }
 
 export type Risk = 'low' | 'medium' | 'high' | 'critical';

@@ -19,24 +19,19 @@ const BASE = 32;
  * or the end of a complete line. `chunk` is for tests (chunk boundaries anywhere).
  */
 export function countLines(path: string, from = 0, chunk = CHUNK): { lines: number; size: number } {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { lines: 0, size: 0 };
-    throw err;
-  }
-  try {
-    const size = fstatSync(fd).size;
+  return withFile(path, (fd, size) => {
     const counter = wasmCounter();
     return counter ? countWasm(fd, size, Math.min(from, size), counter, Math.min(chunk, CHUNK)) : countJs(fd, size, Math.min(from, size), chunk);
-  } finally {
-    closeSync(fd);
-  }
+  });
 }
 
 /** The JavaScript path (also the reference the tests hold the fast path to). */
 export function countLinesJs(path: string, from = 0, chunk = CHUNK): { lines: number; size: number } {
+  return withFile(path, (fd, size) => countJs(fd, size, Math.min(from, size), chunk));
+}
+
+/** Runs `count` on the open file and its size; a missing file has no lines. */
+function withFile(path: string, count: (fd: number, size: number) => { lines: number; size: number }): { lines: number; size: number } {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -45,8 +40,7 @@ export function countLinesJs(path: string, from = 0, chunk = CHUNK): { lines: nu
     throw err;
   }
   try {
-    const size = fstatSync(fd).size;
-    return countJs(fd, size, Math.min(from, size), chunk);
+    return count(fd, fstatSync(fd).size);
   } finally {
     closeSync(fd);
   }
