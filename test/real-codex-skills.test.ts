@@ -37,6 +37,14 @@ const GOOD = [
 ].join('\n');
 
 /** The text of a Responses API request body (the JSON-escaped prompt made readable). */
+/** The operator's own Codex home, logged in with the test key and pointed at the loopback API. */
+function loggedInEnv(dir: string, baseUrl: string): Record<string, string> {
+  const home = join(dir, 'codex-home');
+  writeCodexHomeConfig(home, baseUrl);
+  operatorLogin(CODEX, home, KEY);
+  return cleanEnv(dir, { RUSTY_PINCH_PROVIDER: 'codex', RUSTY_PINCH_CODEX_CLI_BIN: CODEX, CODEX_HOME: home, RUSTY_PINCH_CODEX_TIMEOUT_SECS: '90' });
+}
+
 function requestText(body: string): string {
   return JSON.stringify(JSON.parse(body)).replace(/\\n/g, '\n').replace(/\\"/g, '"');
 }
@@ -45,10 +53,7 @@ test(`real codex ${realCodexVersion()}: generate-skill converges from broken to 
   const api = await startFakeResponsesApi({ kind: 'sequence', texts: [BROKEN, GOOD] });
   const { dir, cleanup } = tempDir('rp-real-codex-skills-');
   try {
-    const home = join(dir, 'codex-home');
-    writeCodexHomeConfig(home, api.baseUrl);
-    operatorLogin(CODEX, home, KEY);
-    const env = cleanEnv(dir, { RUSTY_PINCH_PROVIDER: 'codex', RUSTY_PINCH_CODEX_CLI_BIN: CODEX, CODEX_HOME: home, RUSTY_PINCH_CODEX_TIMEOUT_SECS: '90' });
+    const env = loggedInEnv(dir, api.baseUrl);
     const r = await runCli(['evolution', 'generate-skill', '--name', 'reverse', '--goal', 'reverse the text it is given', '--json'], { env, timeoutMs: 240_000 });
     assert.equal(r.code, 0, r.stderr.slice(-3000));
     const out = JSON.parse(r.stdout) as Record<string, any>;
@@ -104,10 +109,7 @@ test('real codex: a model that never gets it right leaves skills/ untouched and 
   const api = await startFakeResponsesApi({ kind: 'sequence', texts: [BROKEN] });
   const { dir, cleanup } = tempDir('rp-real-codex-skills-');
   try {
-    const home = join(dir, 'codex-home');
-    writeCodexHomeConfig(home, api.baseUrl);
-    operatorLogin(CODEX, home, KEY);
-    const env = cleanEnv(dir, { RUSTY_PINCH_PROVIDER: 'codex', RUSTY_PINCH_CODEX_CLI_BIN: CODEX, CODEX_HOME: home, RUSTY_PINCH_CODEX_TIMEOUT_SECS: '90' });
+    const env = loggedInEnv(dir, api.baseUrl);
     const r = await runCli(['evolution', 'generate-skill', '--name', 'reverse', '--goal', 'reverse the text it is given', '--max-attempts', '2'], { env, timeoutMs: 240_000 });
     assert.equal(r.code, 1, r.stdout);
     assert.match(r.stderr, /^Error: skill 'reverse' was not promoted after 2 attempt\(s\): main\(""\) failed: ReferenceError: 'reversd' is not defined/m);
