@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, readFileSync, readdirSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SessionStore, sanitizeSessionId, readLastLines } from '../src/store/index.js';
-import { TailCache } from '../src/store/tail-cache.js';
 import { setEventSink } from '../src/observe/index.js';
 import { tempDir } from './helpers.js';
 
@@ -160,24 +159,4 @@ test('tail answered from memory stays exact: external appends, a replaced file, 
   } finally {
     cleanup();
   }
-});
-
-test('the in-memory history stays within its budget whatever the sessions hold', () => {
-  const cache = new TailCache<{ role: string; content: string; timestamp: string }>();
-  const big = 'x'.repeat(64 * 1024);
-  for (let s = 0; s < 200; s++) {
-    const records = Array.from({ length: 40 }, (_, i) => ({ role: 'user', content: i % 2 ? big : 'short', timestamp: 't' }));
-    cache.set(`/s${s}`, { ino: s, size: 1000, mtimeMs: 1 }, records, true);
-    cache.appended(`/s${s}`, s, 1000, 2000, JSON.stringify({ role: 'assistant', content: big, timestamp: 't' }) + '\n');
-    assert.ok(cache.accounted <= 4 * 1024 * 1024, `after session ${s}: ${cache.accounted}`);
-  }
-  // The most recent session is still answered; one of the first is long gone.
-  assert.equal(cache.get('/s199', { ino: 199, size: 2000, mtimeMs: 5 }, 3)?.length, 3);
-  assert.equal(cache.get('/s0', { ino: 0, size: 2000, mtimeMs: 5 }, 3), undefined);
-  // A session asked for more than it keeps is read from the disk (undefined), then kept deeper.
-  const many = Array.from({ length: 300 }, (_, i) => ({ role: 'user', content: `m${i}`, timestamp: 't' }));
-  cache.set('/deep', { ino: 1, size: 10, mtimeMs: 1 }, many, false);
-  assert.equal(cache.get('/deep', { ino: 1, size: 10, mtimeMs: 1 }, 200), undefined);
-  cache.set('/deep', { ino: 1, size: 10, mtimeMs: 1 }, many, false);
-  assert.deepEqual(cache.get('/deep', { ino: 1, size: 10, mtimeMs: 1 }, 200)?.map((r) => r.content), many.slice(-200).map((r) => r.content));
 });

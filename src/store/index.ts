@@ -6,7 +6,7 @@ export * as schema from './schema.js';
 export { SchemaError, type Check } from './schema.js';
 export { appendJsonLine, appendLines, readLastLines, AppendFile, encodeLines } from './jsonl.js';
 export { countLines } from './line-count.js';
-export { SessionStore, type SessionRecord } from './session-store.js';
+export { SessionStore, type SessionRecord, type RecentView } from './session-store.js';
 export { validateSessionId, sanitizeSessionId, legacySessionFileName, MAX_SESSION_ID_CHARS } from './session-id.js';
 export { Telemetry, emptySnapshot, decodeSnapshot, type TelemetrySnapshot, type SectionName } from './telemetry.js';
 export { Outbox, outboxPath, type OutboxRecord, type Settlement } from './outbox.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { emitEvent } from '../observe/index.js';
 import { AppendFile, encodeLines, readTail } from './jsonl.js';
 import { countLines } from './line-count.js';
-import { TailCache, type FileStamp } from './tail-cache.js';
+import { TailCache, type FileStamp, type TailRead } from './tail-cache.js';
 import { sanitizeSessionId, validateSessionId } from './session-id.js';
 import { writeJsonAtomic } from './atomic-file.js';
 
@@ -16,6 +16,20 @@ export interface SessionRecord {
   content: string;
   timestamp: string;
   [extra: string]: unknown;
+}
+
+/**
+ * A session's recent records as the file holds them now (SessionStore.recent). The records are
+ * frozen and shared with the store's cache: no copy per call. Use a view before the next append
+ * to that session.
+ */
+export interface RecentView {
+  /** The last valid records, oldest first (fewer than asked: the whole session). */
+  readonly records: readonly SessionRecord[];
+  /** Lines in the file (as count()). */
+  readonly total: number;
+  /** Index in `records` of the last user record with this platform `message_id`, or -1. */
+  indexOfUserMessage(messageId: string): number;
 }
 
 export interface SessionStoreOptions {
@@ -30,7 +44,8 @@ const MAX_OPEN = 256;
 export class SessionStore {
   private readonly counts = new Map<string, { size: number; lines: number }>();
   private readonly open = new Map<string, AppendFile>();
-  private readonly tails = new TailCache<SessionRecord>();
+  /** The one cache of session tails (the runtime's history window and replay check use it). */
+  private readonly tails = new TailCache<SessionRecord>((r) => (r.role === 'user' && typeof r.message_id === 'string' ? r.message_id : undefined));
   /** Valid session ids and their files (validation and escaping once per id, not per call). */
   private readonly paths = new Map<string, string>();
 
@@ -120,24 +135,39 @@ export class SessionStore {
   }
 
   /**
-   * The last `max` valid records, oldest first. Answered from memory while the file is as we
-   * last read or wrote it (same inode, size and mtime), else read from the end of the file.
+   * The last `max` valid records, oldest first, as copies the caller may change. Answered from
+   * memory while the file is as we last read or wrote it (same inode, size and mtime), else read
+   * from the end of the file.
    */
   tail(sessionId: string, max: number): SessionRecord[] {
     const path = this.pathFor(sessionId);
-    if (max <= 0) return [];
-    const st: FileStamp | undefined = statSync(path, { throwIfNoEntry: false });
-    if (!st) {
-      this.tails.forget(path);
-      return [];
-    }
-    const cached = this.tails.get(path, st, max);
-    if (cached) return cached;
-    // Read a little more than asked so that a few corrupt lines do not shrink the window.
-    const read = readTail(path, max + 8);
-    const records = this.parse(path, read.lines);
-    if (read.size >= 0) this.tails.set(path, read, records, read.whole);
-    return records.slice(-max);
+    const st = statSync(path, { throwIfNoEntry: false });
+    return st ? this.tailAt(path, st, max).records.map((r) => ({ ...r })) : this.missing(path);
+  }
+
+  /**
+   * The last `max` records, the line count and a message-id lookup, for one stat of the file
+   * (a turn's replay check and history window). Shared, frozen records: see RecentView.
+   */
+  recent(sessionId: string, max: number): RecentView {
+    const path = this.pathFor(sessionId);
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (!st) return { records: this.missing(path), total: 0, indexOfUserMessage: () => -1 };
+    const total = this.countAt(sessionId, path, st.size);
+    const view = this.tailAt(path, st, max);
+    return { records: view.records, total, indexOfUserMessage: view.indexOfKey };
+  }
+
+  private tailAt(path: string, st: FileStamp, max: number) {
+    return this.tails.view(path, st, max, (n): TailRead<SessionRecord> => {
+      const read = readTail(path, n);
+      return { ...read, records: this.parse(path, read.lines) };
+    });
+  }
+
+  private missing(path: string): SessionRecord[] {
+    this.tails.forget(path);
+    return [];
   }
 
   /** Every valid record, in memory (small sessions, tests). */
@@ -195,6 +225,11 @@ export class SessionStore {
     } catch {
       return 0;
     }
+    return this.countAt(sessionId, path, size);
+  }
+
+  /** count() for a file of `size` bytes (just stat'ed). */
+  private countAt(sessionId: string, path: string, size: number): number {
     const idxPath = join(this.dir, '.index', `${sanitizeSessionId(sessionId)}.json`);
     let base = this.counts.get(path) ?? readIndex(idxPath);
     if (!base || base.size > size) base = { size: 0, lines: 0 };

@@ -1,13 +1,18 @@
 // The last records of recently used sessions, kept parsed in memory so that a turn's history
-// read costs one stat instead of open/read/close and a JSON parse per line. An entry is valid
-// only while the file is exactly as we last saw it (same inode, size and mtime): any other
-// writer (a CLI turn beside `serve`, an operator's edit, a replaced file) changes one of them
-// and the next read goes to the disk again. A cache only: correctness never depends on it.
+// read and its replay check cost one stat instead of open/read/close and a JSON parse per line.
+// An entry is valid only while the file is exactly as we last saw it (same inode, size and
+// mtime): any other writer (a CLI turn beside `serve`, another SessionStore, an operator's edit,
+// a replaced or truncated file, a torn line repaired) changes one of them and the next read goes
+// to the disk again. Our own appends extend the entry, parsed back from the very bytes written.
+// Records are deep-frozen and shared with callers (no copy per turn). A cache only: correctness
+// never depends on it.
 
 /** Records kept per session at least (a turn asks for ~20–50); more when a caller asks for more. */
 const KEEP = 64;
 /** All entries together stay under this many characters of content (a Pi has little memory). */
 const BUDGET = 4 * 1024 * 1024;
+/** And under this many sessions (each holds its records, an id map and a few numbers). */
+const MAX_ENTRIES = 512;
 /** Accounted per record on top of its content (role, timestamp, ids, the object itself). */
 const OVERHEAD = 128;
 
@@ -16,6 +21,20 @@ export interface FileStamp {
   ino: number;
   size: number;
   mtimeMs: number;
+}
+
+/** A session's last records, oldest first, as the file holds them now. */
+export interface TailView<R> {
+  /** Frozen records shared with the cache: read them, never change them. */
+  readonly records: readonly R[];
+  /** Index in `records` of the last record whose key (a user record's message id) is `key`, or -1. */
+  indexOfKey(key: string): number;
+}
+
+/** What a read from the disk found (`whole`: every record of the file; size < 0: no file). */
+export interface TailRead<R> extends FileStamp {
+  records: R[];
+  whole: boolean;
 }
 
 interface Entry<R> {
@@ -29,62 +48,70 @@ interface Entry<R> {
   /** Records kept at most for this session. */
   keep: number;
   cost: number;
+  /** Position of records[0] among the records this entry ever held (grows as the front is cut). */
+  first: number;
+  /** Each key's last position. Keys cut off the front linger until the map is rebuilt. */
+  keys: Map<string, number>;
 }
 
-/** Records are parsed JSON objects (session records: `content` is what weighs). */
+const EMPTY: TailView<never> = { records: Object.freeze([]), indexOfKey: () => -1 };
+
 export class TailCache<R extends object> {
   private readonly entries = new Map<string, Entry<R>>();
   private cost = 0;
 
-  /** The last `max` records if the cache can answer for the file as it is now, else undefined. */
-  get(path: string, st: FileStamp, max: number): R[] | undefined {
-    const e = this.entries.get(path);
-    if (!e) return undefined;
-    if (e.ino !== st.ino || e.size !== st.size || (e.mtimeMs === e.mtimeMs && e.mtimeMs !== st.mtimeMs)) {
-      this.forget(path);
-      return undefined;
-    }
-    e.mtimeMs = st.mtimeMs;
-    if (!e.whole && e.records.length < max) {
-      e.keep = Math.max(e.keep, max + 8); // the read that follows keeps enough next time
-      return undefined;
-    }
-    this.entries.delete(path);
-    this.entries.set(path, e); // most recently used last
-    // Copies: a caller may change what it gets without changing the cache.
-    return e.records.slice(-max).map((r) => ({ ...r }));
-  }
+  /** `keyOf`: the lookup key of a record (the platform message id of a user record), if any. */
+  constructor(private readonly keyOf: (r: R) => string | undefined) {}
 
-  /** Remembers what a read from the disk found (`whole`: the read reached the file's start). */
-  set(path: string, st: FileStamp, records: R[], whole: boolean): void {
-    const keep = Math.max(KEEP, this.entries.get(path)?.keep ?? 0);
-    this.forget(path);
-    const e: Entry<R> = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, records: records.map((r) => ({ ...r })), whole, keep, cost: 0 };
-    e.cost = e.records.reduce((n, r) => n + recordCost(r), 0);
-    this.cost += e.cost;
-    this.entries.set(path, e);
-    this.trim(e);
+  /**
+   * The last `max` records of the file as `st` describes it: from memory when the entry is
+   * current and deep enough, else from `read(n)` (the last n lines of the disk), remembered.
+   */
+  view(path: string, st: FileStamp, max: number, read: (n: number) => TailRead<R>): TailView<R> {
+    if (max <= 0) return EMPTY;
+    let e = this.entries.get(path);
+    const keep = Math.max(KEEP, max, e?.keep ?? 0);
+    const stale = e && (e.ino !== st.ino || e.size !== st.size || (e.mtimeMs === e.mtimeMs && e.mtimeMs !== st.mtimeMs));
+    if (e && !stale && (e.whole || e.records.length >= max)) {
+      e.mtimeMs = st.mtimeMs;
+      this.entries.delete(path);
+      this.entries.set(path, e); // most recently used last
+    } else {
+      this.forget(path);
+      const got = read(keep + 8); // a few more: corrupt lines do not shrink the window
+      if (got.size < 0) return EMPTY;
+      e = this.remember(path, got, keep);
+    }
+    const records = e.records.length > max ? e.records.slice(-max) : e.records.slice();
+    const start = e.first + e.records.length - records.length;
+    const keys = e.keys; // only ever added to (a rebuild makes a new map), so it covers `records`
+    return {
+      records,
+      indexOfKey: (key) => {
+        const at = keys.get(key);
+        if (at === undefined) return -1;
+        const i = at - start;
+        if (i >= 0 && i < records.length && this.keyOf(records[i]!) === key) return i;
+        if (i < 0) return -1; // cut off the front of this view
+        for (let j = records.length - 1; j >= 0; j--) if (this.keyOf(records[j]!) === key) return j;
+        return -1; // the key's last position moved past this view (an append since)
+      },
+    };
   }
 
   /**
    * Records we appended ourselves, as the bytes [before, after) of the file. Kept only when the
-   * cache held the file up to `before`; otherwise the entry is dropped (someone else wrote).
+   * cache held the file up to `before` (or the file was new); otherwise the entry is dropped.
    */
   appended(path: string, ino: number, before: number, after: number, lines: string): void {
-    const e = this.entries.get(path);
+    let e = this.entries.get(path);
+    if (!e && before === 0) e = this.remember(path, { ino, size: 0, mtimeMs: NaN, records: [], whole: true }, KEEP);
     if (!e) return;
     if (e.ino !== ino || e.size !== before || before < 0) {
       this.forget(path);
       return;
     }
-    // Parsed back from the very bytes written, so the cache holds what a reader of the file gets.
-    for (const line of lines.split('\n')) {
-      if (!line) continue;
-      const r = JSON.parse(line) as R;
-      e.records.push(r);
-      e.cost += recordCost(r);
-      this.cost += recordCost(r);
-    }
+    for (const line of lines.split('\n')) if (line) this.push(e, freeze(JSON.parse(line) as R));
     e.size = after;
     e.mtimeMs = NaN;
     this.trim(e);
@@ -102,17 +129,48 @@ export class TailCache<R extends object> {
     return this.cost;
   }
 
+  /** Sessions held (tests). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private remember(path: string, got: TailRead<R>, keep: number): Entry<R> {
+    this.forget(path);
+    const e: Entry<R> = { ino: got.ino, size: got.size, mtimeMs: got.mtimeMs, records: [], whole: got.whole, keep, cost: 0, first: 0, keys: new Map() };
+    this.entries.set(path, e);
+    for (const r of got.records) this.push(e, freeze(r));
+    this.trim(e);
+    return e;
+  }
+
+  private push(e: Entry<R>, r: R): void {
+    const key = this.keyOf(r);
+    if (key !== undefined) e.keys.set(key, e.first + e.records.length);
+    e.records.push(r);
+    e.cost += recordCost(r);
+    this.cost += recordCost(r);
+  }
+
   /** Drops `e`'s oldest records beyond its share, then whole sessions, least recently used first. */
   private trim(e: Entry<R>): void {
     if (e.records.length > e.keep) {
-      for (const r of e.records.splice(0, e.records.length - e.keep)) {
+      const cut = e.records.length - e.keep;
+      for (const r of e.records.splice(0, cut)) {
         e.cost -= recordCost(r);
         this.cost -= recordCost(r);
       }
+      e.first += cut;
       e.whole = false;
+      if (e.keys.size > 2 * e.keep) {
+        e.keys = new Map();
+        e.records.forEach((r, i) => {
+          const key = this.keyOf(r);
+          if (key !== undefined) e.keys.set(key, e.first + i);
+        });
+      }
     }
     for (const [path] of this.entries) {
-      if (this.cost <= BUDGET) break;
+      if (this.cost <= BUDGET && this.entries.size <= MAX_ENTRIES) break;
       this.forget(path);
     }
   }
@@ -121,4 +179,13 @@ export class TailCache<R extends object> {
 function recordCost(r: object): number {
   const content = (r as { content?: unknown }).content;
   return (typeof content === 'string' ? content.length : 0) + OVERHEAD;
+}
+
+/** Freezes a parsed JSON value and everything in it (callers share it: none may change it). */
+function freeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const k in v) freeze((v as Record<string, unknown>)[k]);
+  }
+  return v;
 }
