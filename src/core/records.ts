@@ -40,7 +40,7 @@ export function lateRecord(content: string, requestId: string): SessionRecord {
  * log, not the window; any other line (a `system` line in a tampered or foreign file) is never
  * forwarded, so a session file cannot inject a system message.
  */
-export function replayableRecords(records: SessionRecord[]): SessionRecord[] {
+export function replayableRecords(records: readonly SessionRecord[]): SessionRecord[] {
   return records.filter(isReplayable);
 }
 

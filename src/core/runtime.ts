@@ -11,11 +11,10 @@ import { BusCounter } from './bus-counters.js';
 import { PromptBuilder, renderCapabilities } from './prompt.js';
 import { runAgent } from './agent.js';
 import { recordLateReply } from './late.js';
-import { RecentRecords } from './recent-records.js';
 import { assistantRecord, replayable, replayableRecords, rfc3339Now, userRecord } from './records.js';
 import { emitEvent } from '../observe/index.js';
 import { ToolRegistry, codePoints, parseToolInvocation, refuseRiskyGate, type ApprovalGate, type ToolContext } from '../tools/index.js';
-import { validateSessionId, type SessionRecord, type SessionStore, type Telemetry } from '../store/index.js';
+import { validateSessionId, type RecentView, type SessionRecord, type SessionStore, type Telemetry } from '../store/index.js';
 import { ProviderError, type ChatMessage, type Provider } from '../providers/index.js';
 import type { Settings } from '../config/index.js';
 import type { ActionReply, ActionTask, AgentTask, DeferredReply, InboundMessage, OutboxWriter, Reply, TurnDoor, TurnPath, TurnRecord } from '../kernel/index.js';
@@ -58,11 +57,9 @@ interface ProviderCall {
   /** The user line of this message, stored by a run that crashed before answering. */
   resumed?: SessionRecord;
   /** The session's last records, already read (the replay check): the history window reuses them. */
-  recent?: SessionRecord[];
+  recent?: readonly SessionRecord[];
   /** The session's line count when `recent` was read. */
   total?: number;
-  /** replayableRecords(recent), when already known. */
-  plain?: SessionRecord[];
 }
 
 const NO_TOOLS = new ToolRegistry();
@@ -79,8 +76,6 @@ export class Runtime implements TurnDoor {
   private readonly prompt = new PromptBuilder();
   private readonly bus: BusCounter;
   private readonly queue: KeyedQueue;
-  /** Session tails between turns (reads and our appends go through it). */
-  private readonly recent: RecentRecords;
   private readonly turnListeners = new Set<(record: TurnRecord) => void>();
   private reported = { published: 0, consumed: 0, dropped: 0, hits: 0, misses: 0 };
 
@@ -95,7 +90,6 @@ export class Runtime implements TurnDoor {
     this.outbox = deps.outbox;
     this.bus = new BusCounter(deps.settings.busCapacity, deps.settings.busOverflow);
     this.queue = new KeyedQueue(deps.settings.maxConcurrentTurns);
-    this.recent = new RecentRecords(deps.sessions, { window: this.recentWindow() });
   }
 
   /** Turns waiting for a slot (metrics). */
@@ -119,21 +113,19 @@ export class Runtime implements TurnDoor {
     return this.queue.run(msg.sessionId, () => {
       let id = requestId;
       let resumed: SessionRecord | undefined;
-      let recent: SessionRecord[] | undefined;
-      let total: number | undefined;
-      let hasMessage: ((id: string) => boolean) | undefined;
-      let plain: SessionRecord[] | undefined;
+      let recent: RecentView | undefined;
       if (msg.messageId !== undefined) {
         // A replay (the channel re-delivered a message after a crash): never store it twice,
         // never ask the model twice for an answer we have (docs/delivery.md). The records read
         // here also serve as the history window (one read per turn).
         try {
-          ({ records: recent, plain, total, hasMessage } = this.recent.read(msg.sessionId));
+          recent = this.sessions.recent(msg.sessionId, this.recentWindow());
         } catch {
           recent = undefined; // unreadable session: the turn below reports it
         }
-        const found = recent && hasMessage?.(msg.messageId) ? findMessage(recent, msg.messageId) : undefined;
-        if (found) {
+        const at = recent ? recent.indexOfUserMessage(msg.messageId) : -1;
+        if (recent && at >= 0) {
+          const found = { user: recent.records[at]!, after: recent.records.slice(at + 1) };
           const original = typeof found.user.request_id === 'string' ? found.user.request_id : requestId;
           const answer = found.after.find((r) => r.role === 'assistant' && r.kind === undefined && r.request_id === original);
           emitEvent('turn_replay', { request_id: original, session_id: msg.sessionId, message_id: msg.messageId, action: answer ? 'resend_stored_answer' : 'resume_turn' });
@@ -144,7 +136,7 @@ export class Runtime implements TurnDoor {
       }
       const inv = parseToolInvocation(msg.text);
       if (inv) return this.toolTurn(id, msg, inv.name, inv.args);
-      return this.providerTurn(id, { sessionId: msg.sessionId, text: msg.text, purpose: `provider_turn:${msg.sessionId}`, history: true, tools: this.tools, channel: msg.channel, chatId: msg.chatId, signal: msg.signal, messageId: msg.messageId, resumed, recent, plain, total });
+      return this.providerTurn(id, { sessionId: msg.sessionId, text: msg.text, purpose: `provider_turn:${msg.sessionId}`, history: true, tools: this.tools, channel: msg.channel, chatId: msg.chatId, signal: msg.signal, messageId: msg.messageId, resumed, recent: recent?.records, total: recent?.total });
     });
   }
 
@@ -189,15 +181,15 @@ export class Runtime implements TurnDoor {
       try {
         const output = await this.runAction(requestId, task);
         const text = task.format ? task.format(output) : `[${task.kind}:${task.name}]\n${output}`;
-        if (task.continues) await this.recent.append(task.sessionId, assistantRecord(text, { request_id: task.continues }));
-        else await this.recent.append(task.sessionId, userRecord(command, requestId), assistantRecord(text));
+        if (task.continues) await this.sessions.append(task.sessionId, assistantRecord(text, { request_id: task.continues }));
+        else await this.sessions.append(task.sessionId, userRecord(command, requestId), assistantRecord(text));
         this.bus.publish();
         this.bus.publish();
         this.recordTurn(requestId, task.sessionId, { ...base, path: task.kind, status: 'ok', latency_ms: Date.now() - started, response_chars: codePoints(output), error: null });
         return { requestId, sessionId: task.sessionId, status: 'ok', text, path: task.kind, output };
       } catch (err) {
         if (task.continues && task.formatError) {
-          await this.recent.append(task.sessionId, assistantRecord(task.formatError(errorChain(err)), { request_id: task.continues })).catch((e) => emitEvent('session_error', { session_id: task.sessionId, message: errorChain(e) }));
+          await this.sessions.append(task.sessionId, assistantRecord(task.formatError(errorChain(err)), { request_id: task.continues })).catch((e) => emitEvent('session_error', { session_id: task.sessionId, message: errorChain(e) }));
         }
         return this.fail(requestId, task.sessionId, task.kind, err, { ...base, latency_ms: Date.now() - started });
       }
@@ -286,7 +278,7 @@ export class Runtime implements TurnDoor {
     try {
       const output = await this.tools.execute(name, args, this.toolContext(requestId, msg.sessionId, 'user', msg.signal));
       const response = `[tool:${name}]\n${output}`;
-      await this.recent.append(msg.sessionId, withMessageId(userRecord(command, requestId), msg.messageId), assistantRecord(response, { request_id: requestId }));
+      await this.sessions.append(msg.sessionId, withMessageId(userRecord(command, requestId), msg.messageId), assistantRecord(response, { request_id: requestId }));
       this.bus.publish();
       this.bus.publish();
       this.recordTurn(requestId, msg.sessionId, { ...base, path: 'tool', status: 'ok', response_chars: codePoints(response), error: null });
@@ -304,10 +296,10 @@ export class Runtime implements TurnDoor {
     let historyTotal: number;
     let userSynced: Promise<void>;
     try {
-      let { recent, plain } = call;
+      let { recent } = call;
       historyTotal = call.total ?? -1;
-      if (call.history && !recent && this.settings.historyWindow > 0) ({ records: recent, plain, total: historyTotal } = this.recent.read(sessionId));
-      history = call.history ? this.historyWindow(sessionId, recent, plain) : [];
+      if (call.history && !recent && this.settings.historyWindow > 0) ({ records: recent, total: historyTotal } = this.sessions.recent(sessionId, this.recentWindow()));
+      history = call.history ? this.historyWindow(sessionId, recent) : [];
       if (historyTotal < 0) historyTotal = this.sessions.count(sessionId);
       if (call.resumed) {
         // Its user line (and any tool records of the interrupted attempt) is already stored.
@@ -317,7 +309,7 @@ export class Runtime implements TurnDoor {
       } else {
         // Persist the user's message first: a failing provider must not lose it. The disk flush
         // overlaps the provider call and is awaited before the turn ends.
-        userSynced = this.recent.appendDeferred(sessionId, withMessageId(userRecord(call.text, requestId), call.messageId));
+        userSynced = this.sessions.appendDeferred(sessionId, withMessageId(userRecord(call.text, requestId), call.messageId));
       }
       userSynced.catch(() => undefined); // awaited below; never an unhandled rejection
     } catch (err) {
@@ -333,9 +325,9 @@ export class Runtime implements TurnDoor {
         approvals: this.approvals,
         request: { requestId, sessionId, messages, purpose: call.purpose, historyTotal, origin: { channel: call.channel, chatId: call.chatId }, signal: call.signal },
         toolContext: this.toolContext(requestId, sessionId, 'assistant', call.signal),
-        persist: (records) => this.recent.append(sessionId, ...records),
+        persist: (records) => this.sessions.append(sessionId, ...records),
       });
-      if (!result.queued) await this.recent.append(sessionId, assistantRecord(result.content, { request_id: requestId }));
+      if (!result.queued) await this.sessions.append(sessionId, assistantRecord(result.content, { request_id: requestId }));
       await userSynced;
       this.bus.publish();
       this.recordTurn(requestId, sessionId, {
@@ -362,11 +354,11 @@ export class Runtime implements TurnDoor {
    * records stay in the log but are not
    * replayed, so when some are in the way a larger tail is read (rarely needed).
    */
-  private historyWindow(sessionId: string, recent?: SessionRecord[], known?: SessionRecord[]): SessionRecord[] {
+  private historyWindow(sessionId: string, recent?: readonly SessionRecord[]): SessionRecord[] {
     const want = this.settings.historyWindow;
     if (want === 0) return [];
     if (recent) {
-      const plain = known ?? replayableRecords(recent);
+      const plain = replayableRecords(recent);
       // The whole session was read, or enough plain messages: no second read.
       if (recent.length < this.recentWindow() || plain.length >= want) return boundHistoryBytes(plain.slice(-want), this.settings.historyMaxBytes);
     }
@@ -400,15 +392,6 @@ export class Runtime implements TurnDoor {
     const hint = err instanceof AppError ? err.hint : undefined;
     return { requestId, sessionId, status: 'error', text: `request_id=${requestId}: ${message}`, path, error: message, ...(hint ? { hint } : {}) };
   }
-}
-
-/** The user record stored for a platform message id, and the records after it. */
-function findMessage(records: SessionRecord[], messageId: string): { user: SessionRecord; after: SessionRecord[] } | undefined {
-  for (let i = records.length - 1; i >= 0; i--) {
-    const r = records[i]!;
-    if (r.role === 'user' && r.message_id === messageId) return { user: r, after: records.slice(i + 1) };
-  }
-  return undefined;
 }
 
 function withMessageId(record: SessionRecord, messageId: string | undefined): SessionRecord {
