@@ -57,6 +57,35 @@ test('recent(): answered from memory after the first read, equal to a fresh read
   }
 });
 
+test('our own appends are cached exactly as a reader of the file parses them, and never alias the caller', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const store = new SessionStore(dir, { fsync: false });
+    store.recent('s', 8);
+    class Tagged {
+      constructor(readonly tag: string) {}
+    }
+    const odd: SessionRecord[] = [
+      rec('user', 'undefined field', { message_id: undefined, n: 1.5, ok: true, none: null }),
+      rec('assistant', 'nested', { meta: { list: [1, 'two', { three: 3 }] } }),
+      rec('assistant', 'values JSON changes', { nan: NaN, inf: -Infinity, zero: -0, when: new Date(0), tagged: new Tagged('t') }),
+      { ...rec('user', 'own toJSON'), toJSON: () => ({ role: 'user', content: 'as written', timestamp: 't' }) },
+      Object.assign(Object.create({ inherited: 'x' }) as SessionRecord, rec('assistant', 'not a plain object')),
+    ];
+    await store.append('s', ...odd.slice(0, 2));
+    await store.append('s', ...odd.slice(2));
+    assert.deepEqual(store.recent('s', 8).records, new SessionStore(dir).recent('s', 8).records);
+    assert.deepEqual(store.recent('s', 8).records[3], { role: 'user', content: 'as written', timestamp: 't' });
+    (odd[0] as SessionRecord).content = 'the caller changes its object';
+    ((odd[1]!.meta as { list: unknown[] }).list as unknown[]).push('more');
+    assert.deepEqual(store.recent('s', 8).records, new SessionStore(dir).recent('s', 8).records);
+    assert.ok(!Object.isFrozen(odd[0]) && !Object.isFrozen(odd[1]!.meta), 'the caller\'s records are not frozen');
+    await store.close();
+  } finally {
+    cleanup();
+  }
+});
+
 test('a second writer, a truncation, a replaced file or a torn line send the next read to disk', async () => {
   const { dir, cleanup } = tempDir();
   const restore = quiet();
@@ -206,7 +235,7 @@ test('memory stays bounded by bytes and by sessions, least recently used out', (
   for (let s = 0; s < 200; s++) {
     const records = Array.from({ length: 40 }, (_, i) => rec('user', i % 2 ? big : 'short', { message_id: `${s}-${i}` }));
     cache.view(`/s${s}`, stamp(s, 1000), 48, reader(records, s, 1000));
-    cache.appended(`/s${s}`, s, 1000, 2000, line(rec('assistant', big)));
+    cache.appended(`/s${s}`, s, 1000, 2000, [rec('assistant', big)]);
     assert.ok(cache.accounted <= 4 * 1024 * 1024, `after session ${s}: ${cache.accounted}`);
   }
   // The most recent session is still answered from memory; one of the first is long gone.
@@ -236,9 +265,9 @@ test('the message-id lookup is one map probe: no scan, whether the id is in the 
   const stamp = { ino: 1, size: 0, mtimeMs: NaN };
   let size = 0;
   for (let i = 0; i < 500; i++) {
-    const text = line(rec('user', `q${i}`, { message_id: `m${i}` })) + line(rec('assistant', `a${i}`));
-    cache.appended('/s', 1, size, size + text.length, text);
-    size += text.length;
+    const records = [rec('user', `q${i}`, { message_id: `m${i}` }), rec('assistant', `a${i}`)];
+    cache.appended('/s', 1, size, size + 100, records);
+    size += 100;
   }
   const v = cache.view('/s', { ...stamp, size }, 48, () => assert.fail('answered from memory'));
   for (let i = 0; i < 500; i++) {

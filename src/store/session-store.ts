@@ -77,7 +77,7 @@ export class SessionStore {
     const { file, size } = this.fileFor(path);
     const text = encodeLines(records);
     const { before, after } = file.append(text, size);
-    this.tails.appended(path, file.ino, before, after, text);
+    this.tails.appended(path, file.ino, before, after, records);
     // Keep the line count current without re-reading what we just wrote.
     const cached = this.counts.get(path);
     if (cached && cached.size === before) this.counts.set(path, { size: after, lines: cached.lines + records.length });

@@ -9,6 +9,8 @@
 
 /** Records kept per session at least (a turn asks for ~20–50); more when a caller asks for more. */
 const KEEP = 64;
+/** Records past `keep` before the oldest are cut, in one go (not one splice per append). */
+const SLACK = 32;
 /** All entries together stay under this many characters of content (a Pi has little memory). */
 const BUDGET = 4 * 1024 * 1024;
 /** And under this many sessions (each holds its records, an id map and a few numbers). */
@@ -100,10 +102,11 @@ export class TailCache<R extends object> {
   }
 
   /**
-   * Records we appended ourselves, as the bytes [before, after) of the file. Kept only when the
-   * cache held the file up to `before` (or the file was new); otherwise the entry is dropped.
+   * Records we appended ourselves, as the bytes [before, after) of the file (each written as
+   * JSON.stringify(record)). Kept, as a reader of the file would parse them, only when the cache
+   * held the file up to `before` (or the file was new); otherwise the entry is dropped.
    */
-  appended(path: string, ino: number, before: number, after: number, lines: string): void {
+  appended(path: string, ino: number, before: number, after: number, records: readonly R[]): void {
     let e = this.entries.get(path);
     if (!e && before === 0) e = this.remember(path, { ino, size: 0, mtimeMs: NaN, records: [], whole: true }, KEEP);
     if (!e) return;
@@ -111,7 +114,7 @@ export class TailCache<R extends object> {
       this.forget(path);
       return;
     }
-    for (const line of lines.split('\n')) if (line) this.push(e, freeze(JSON.parse(line) as R));
+    for (const r of records) this.push(e, (plainCopy(r) ?? freeze(JSON.parse(JSON.stringify(r)))) as R);
     e.size = after;
     e.mtimeMs = NaN;
     this.trim(e);
@@ -153,7 +156,7 @@ export class TailCache<R extends object> {
 
   /** Drops `e`'s oldest records beyond its share, then whole sessions, least recently used first. */
   private trim(e: Entry<R>): void {
-    if (e.records.length > e.keep) {
+    if (e.records.length > e.keep + SLACK) {
       const cut = e.records.length - e.keep;
       for (const r of e.records.splice(0, cut)) {
         e.cost -= recordCost(r);
@@ -169,9 +172,10 @@ export class TailCache<R extends object> {
         });
       }
     }
+    if (this.cost <= BUDGET && this.entries.size <= MAX_ENTRIES) return;
     for (const [path] of this.entries) {
-      if (this.cost <= BUDGET && this.entries.size <= MAX_ENTRIES) break;
       this.forget(path);
+      if (this.cost <= BUDGET && this.entries.size <= MAX_ENTRIES) break;
     }
   }
 }
@@ -179,6 +183,22 @@ export class TailCache<R extends object> {
 function recordCost(r: object): number {
   const content = (r as { content?: unknown }).content;
   return (typeof content === 'string' ? content.length : 0) + OVERHEAD;
+}
+
+/**
+ * A frozen copy of `r` equal to JSON.parse(JSON.stringify(r)), made without the round trip when
+ * `r` is a plain object of JSON scalars (every record core builds: a third of the cost); else
+ * undefined.
+ */
+function plainCopy(r: object): object | undefined {
+  if (Object.getPrototypeOf(r) !== Object.prototype) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const k in r) {
+    const v = (r as Record<string, unknown>)[k];
+    if (typeof v === 'string' || typeof v === 'boolean' || v === null || (typeof v === 'number' && Number.isFinite(v) && !Object.is(v, -0))) out[k] = v;
+    else if (v !== undefined) return undefined; // JSON drops undefined; anything else takes the round trip
+  }
+  return Object.freeze(out);
 }
 
 /** Freezes a parsed JSON value and everything in it (callers share it: none may change it). */
