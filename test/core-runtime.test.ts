@@ -258,3 +258,49 @@ test('a replayed channel message stores nothing twice: resumed when unanswered, 
     s.done();
   }
 });
+
+test('the replay check looks at the recent window (the last max(32, 2 x window + 8) records), from memory or disk alike', async () => {
+  const p = new ScriptedProvider(async (req) => ({ content: `re:${req.messages.at(-1)!.content}`, attempts: 1, latencyMs: 1 }));
+  const s = setup(p, { RUSTY_PINCH_HISTORY_WINDOW: '4' }); // a window of 32 records
+  try {
+    const app = await s.app();
+    const dir = join(s.dir, 'data', 'sessions');
+    for (let i = 0; i < 16; i++) await app.runtime.handle({ sessionId: 'r', text: `m${i}`, messageId: String(i) });
+    // Message 0 is now 32 records back: still inside the window, answered from the session.
+    let calls = p.seen.length;
+    assert.equal((await app.runtime.handle({ sessionId: 'r', text: 'm0', messageId: '0' })).text, 're:m0');
+    assert.equal(p.seen.length, calls);
+    // The same from a fresh read of the file (another process).
+    const other = await createApp({ settings: settingsFromEnv({ RUSTY_PINCH_PROVIDER: 'local', RUSTY_PINCH_DATA_DIR: join(s.dir, 'data'), RUSTY_PINCH_WORKSPACE: join(s.dir, 'ws'), RUSTY_PINCH_HISTORY_WINDOW: '4' }, s.dir), provider: p });
+    assert.equal((await other.runtime.handle({ sessionId: 'r', text: 'm0', messageId: '0' })).text, 're:m0');
+    await other.close();
+    // One more turn pushes it out of the window: a new message (as before the caches merged).
+    await app.runtime.handle({ sessionId: 'r', text: 'm16', messageId: '16' });
+    calls = p.seen.length;
+    await app.runtime.handle({ sessionId: 'r', text: 'm0', messageId: '0' });
+    assert.equal(p.seen.length, calls + 1);
+    assert.equal(new SessionStore(dir).count('r'), 36);
+    await app.close();
+  } finally {
+    s.done();
+  }
+});
+
+test('history window: tool records in the way send a deeper read, still the last N plain messages', async () => {
+  const p = new ScriptedProvider(async () => ({ content: 'ok', attempts: 0, latencyMs: 0 }));
+  const s = setup(p); // a window of 20 messages, 48 records read
+  try {
+    const dir = join(s.dir, 'data', 'sessions');
+    mkdirSync(dir, { recursive: true });
+    const ts = '2026-01-01T00:00:00+00:00';
+    const plain = Array.from({ length: 30 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `p${i}`, timestamp: ts }));
+    const tools = Array.from({ length: 46 }, (_, i) => ({ role: 'tool', content: `t${i}`, timestamp: ts, kind: 'tool_result' }));
+    writeFileSync(join(dir, 'd.jsonl'), [...plain, ...tools].map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const app = await s.app();
+    await app.runtime.handle({ sessionId: 'd', text: 'next' });
+    assert.deepEqual(p.seen.at(-1)!.messages.slice(1).map((m) => m.content), [...plain.slice(10).map((r) => r.content), 'next']);
+    await app.close();
+  } finally {
+    s.done();
+  }
+});

@@ -364,7 +364,7 @@ export class Runtime implements TurnDoor {
     }
     let read = want;
     for (;;) {
-      const raw = this.sessions.tail(sessionId, read);
+      const raw = this.sessions.recent(sessionId, read).records;
       const plain = replayableRecords(raw);
       if (plain.length >= want || raw.length < read || read >= want * 8) return boundHistoryBytes(plain.slice(-want), this.settings.historyMaxBytes);
       read *= 2;
