@@ -186,6 +186,21 @@ test('garbage, torn and hostile logs: what parses is replayed, nothing is writte
   assert.deepEqual(readdirSync(dirLog), ['not-a-log.txt']);
 });
 
+test('a log that cannot be replayed is kept and reported; the others are replayed', async () => {
+  const d = fresh();
+  await crashedStore(d, 1, 1);
+  // A directory where a log should be: unreadable as a log.
+  mkdirSync(join(commitLogDir(d), '99999998.abc.1.1.log'));
+  const r = recoverCommitLogs(d, dead);
+  assert.equal(r.logs, 1);
+  assert.equal(r.failed?.length, 1);
+  assert.match(r.failed![0]!.error, /EISDIR/);
+  assert.deepEqual(readdirSync(commitLogDir(d)), ['99999998.abc.1.1.log'], 'kept; the good one replayed and deleted');
+  // A store still starts, reporting it.
+  const store = new SessionStore(d, { commitLog: true });
+  await store.close();
+});
+
 test('more open sessions than the store keeps open: evicted files are flushed before they close', async () => {
   const d = fresh();
   const store = new SessionStore(d, { commitLog: true });

@@ -184,6 +184,8 @@ export interface RecoveryReport {
   logs: number;
   /** Session lines appended back (lost by a power cut). */
   restored: number;
+  /** Logs that could not be replayed (kept for the next start), with why. */
+  failed?: Array<{ log: string; error: string }>;
 }
 
 /**
@@ -213,12 +215,17 @@ export function recoverCommitLogs(sessionsDir: string, isAlive: (pid: number, st
   for (const name of names) {
     if (isAlive(Number(name.split('.')[0]), key(name)[0]!)) continue;
     const path = join(dir, name);
-    const appends = parseCommitLog(readFileSync(path, 'utf8'));
-    const bySession = new Map<string, LoggedAppend[]>();
-    for (const a of appends) bySession.set(a.file, [...(bySession.get(a.file) ?? []), a]);
-    for (const [file, list] of bySession) report.restored += restore(join(sessionsDir, file), list);
-    unlinkSync(path);
-    report.logs++;
+    try {
+      const appends = parseCommitLog(readFileSync(path, 'utf8'));
+      const bySession = new Map<string, LoggedAppend[]>();
+      for (const a of appends) bySession.set(a.file, [...(bySession.get(a.file) ?? []), a]);
+      for (const [file, list] of bySession) report.restored += restore(join(sessionsDir, file), list);
+      unlinkSync(path);
+      report.logs++;
+    } catch (err) {
+      // One unreadable log or session file must not keep the process from starting.
+      (report.failed ??= []).push({ log: path, error: (err as Error).message });
+    }
   }
   return report;
 }

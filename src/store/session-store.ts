@@ -46,6 +46,7 @@ export class SessionStore {
     if (options.commitLog && options.fsync !== false) {
       const r = recoverCommitLogs(dir);
       if (r.logs > 0) emitEvent('session_commit_log_recovered', { dir, logs: r.logs, restored_lines: r.restored });
+      for (const f of r.failed ?? []) emitEvent('session_error', { session_id: '*', message: `cannot replay commit log ${f.log} (kept): ${f.error}` });
       this.log = new CommitLog(dir, { onError: (err) => emitEvent('session_error', { session_id: '*', message: `commit log checkpoint failed (kept for recovery): ${err.message}` }) });
     }
   }
