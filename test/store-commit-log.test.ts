@@ -46,17 +46,26 @@ test('appends to many sessions in one loop turn share one log write; a checkpoin
 test('the timed checkpoint deletes the log while the process keeps running', async () => {
   const d = fresh();
   const log = new CommitLog(d, { checkpointMs: 20 });
-  const f = new AppendFile(join(d, 'a.jsonl'));
-  const { after: end } = f.append('{"role":"user","content":"x","timestamp":""}\n', 0);
-  await log.add(f, 0, '{"role":"user","content":"x","timestamp":""}\n', 1);
+  const line = '{"role":"user","content":"x","timestamp":""}\n';
+  const files = [0, 1, 2, 3].map((i) => new AppendFile(join(d, `f${i}.jsonl`)));
+  await Promise.all(files.map((f) => log.add(f, f.append(line, 0).before, line, 1)));
   assert.equal(logs(d).length, 1);
-  assert.equal(f.dirty, true, 'the session file itself is not flushed per turn');
+  assert.ok(files.every((f) => f.dirty), 'the session files themselves are not flushed per turn');
   for (let i = 0; i < 500 && logs(d).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(logs(d), []);
-  assert.equal(f.dirty, false, 'flushed by the checkpoint');
-  assert.equal(statSync(join(d, 'a.jsonl')).size, end);
+  assert.ok(files.every((f) => !f.dirty), 'flushed by the checkpoint');
   await log.close();
-  f.close();
+  for (const f of files) f.close();
+});
+
+test('a loop turn that touched only a few session files flushes them directly: no log', async () => {
+  const d = fresh();
+  const store = new SessionStore(d, { commitLog: true });
+  await Promise.all([store.appendDeferred('telegram:1', rec(1)), store.appendDeferred('telegram:2', rec(2)), store.appendDeferred('telegram:3', rec(3))]);
+  for (let i = 0; i < 5; i++) await store.append('telegram:1', rec(10 + i));
+  assert.deepEqual(logs(d), []);
+  assert.equal(new SessionStore(d).tail('telegram:1', 10).length, 6);
+  await store.close();
 });
 
 /** Writes through a store with a commit log and leaves the log behind, as a crash would. */
@@ -66,6 +75,8 @@ async function crashedStore(d: string, sessions: number, turns: number): Promise
   for (let t = 0; t < turns; t++) {
     const waits = [];
     for (let s = 0; s < sessions; s++) waits.push(store.appendDeferred(`telegram:${s}`, rec(t * 100 + s), rec(t * 100 + s, 'assistant')));
+    // Other chats in the same loop turn: enough files at once for the log to be used.
+    for (let s = 0; s < 4; s++) waits.push(store.appendDeferred(`telegram:${900 + s}`, rec(t * 100 + 90 + s)));
     await Promise.all(waits);
   }
   for (let s = 0; s < sessions; s++) expected.set(`telegram_${s}.jsonl`, lines(join(d, `telegram_${s}.jsonl`)));
@@ -109,7 +120,7 @@ test('a store with a commit log replays leftovers at start (a kill -9 loses noth
   const code = `
     const { SessionStore } = await import(${JSON.stringify(join(import.meta.dirname, '..', 'src', 'store', 'index.ts'))});
     const store = new SessionStore(${JSON.stringify(d)}, { commitLog: true });
-    for (let i = 0; i < 50; i++) await store.appendDeferred('telegram:' + (i % 5), { role: 'user', content: 'm' + i, timestamp: '' });
+    for (let i = 0; i < 10; i++) await Promise.all([0, 1, 2, 3, 4].map((s) => store.appendDeferred('telegram:' + s, { role: 'user', content: 'm' + i, timestamp: '' })));
     process.stdout.write('ready\\n');
     setInterval(() => {}, 1000);`;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -210,4 +221,20 @@ test('more open sessions than the store keeps open: evicted files are flushed be
   await store.close();
   assert.deepEqual(logs(d), []);
   assert.equal(readdirSync(d).filter((f) => f.endsWith('.jsonl')).length, 300);
+});
+
+test('AppendFile: a close asked while flushes are pending or queued waits for them (never an fdatasync of a closed descriptor)', async () => {
+  const d = fresh();
+  for (let i = 0; i < 20; i++) {
+    const f = new AppendFile(join(d, `race-${i}.jsonl`));
+    f.append('{"a":1}\n', 0);
+    const first = f.flush();
+    await new Promise((r) => setImmediate(r)); // its fdatasync is running now
+    const closed = first.then(() => f.close()); // as a store retires a file
+    f.append('{"a":2}\n');
+    const second = f.flush(); // queued behind the running one (a checkpoint), asked before the close
+    await Promise.all([first, second, closed]);
+    assert.equal(f.dirty, false);
+    assert.throws(() => f.append('{"a":3}\n'), /closed file/);
+  }
 });
