@@ -7,3 +7,4 @@ export { validateCandidate, type SkillSandbox, type Validation } from './validat
 export { skillInstructions, skillRequest, correctionRequest } from './contract.js';
 export { appendSkillAudit, auditPath, generationsToday } from './audit.js';
 export { skillCreateTool, type SkillProposal } from './skill-create-tool.js';
+export { SkillBusyError, claimGeneration, runningGeneration, queuedGeneration, QUEUED_STALE_MS, CLAIM_HEARTBEAT_SECS, CLAIM_STALE_SECS } from './claim.js';
