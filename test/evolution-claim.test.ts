@@ -239,3 +239,36 @@ test('claim rules: a live holder blocks (also in this process), a lease not refr
     t.cleanup();
   }
 });
+
+test('a candidate waiting for the operator is not replaced by a new generation (the approval would promote unseen code)', { timeout: 300_000 }, async () => {
+  const t = tempDir('rp-evo-claim-pending-');
+  try {
+    const e = { ...env(t.dir), RUSTY_PINCH_SKILL_HTTP_ALLOW: '127.0.0.1' };
+    const ws = join(t.dir, 'workspace');
+    const poster = '```js\n// Posts a note.\nasync function main(args) {\n  const r = await http_post("http://127.0.0.1:9/notes", args || "ping");\n  return "posted " + r.status;\n}\n```';
+    fake.script(text(poster));
+    const first = await runCli(['evolution', 'generate-skill', '--name', 'note', '--goal', 'post a note', '--json'], { env: e, timeoutMs: 120_000 });
+    assert.equal(first.code, 0, first.stderr);
+    const token = (JSON.parse(first.stdout) as { approval_token: string }).approval_token;
+    const candidate = join(ws, 'skills', 'staging', 'note', 'candidate.js');
+    const staged = readFileSync(candidate, 'utf8');
+    const asked = fake.requests.length;
+    for (const extra of [[], ['--replace']]) {
+      const again = await runCli(['evolution', 'generate-skill', '--name', 'note', '--goal', 'post something else', ...extra], { env: e, timeoutMs: 120_000 });
+      assert.equal(again.code, 1, again.stderr);
+      assert.match(again.stderr, new RegExp(`^Error: a candidate of skill 'note' already waits for the operator's approval \\(token ${token}, expires \\S+\\)$`, 'm'));
+      assert.match(again.stderr, new RegExp(`hint: approve it \\(pulse approve --token ${token}\\) or reject it`));
+    }
+    assert.equal(fake.requests.length, asked, 'no model call');
+    assert.equal(readFileSync(candidate, 'utf8'), staged, 'the candidate under review is untouched');
+    assert.equal(auditRecords(ws).length, 1);
+    // Rejected: a new generation may start.
+    assert.equal((await runCli(['pulse', 'reject', '--token', token], { env: e, timeoutMs: 120_000 })).code, 0);
+    fake.script(text(GOOD));
+    const after = await runCli(['evolution', 'generate-skill', '--name', 'note', '--goal', 'greet instead', '--json'], { env: e, timeoutMs: 120_000 });
+    assert.equal(after.code, 0, after.stderr);
+    assert.equal((JSON.parse(after.stdout) as { status: string }).status, 'promoted');
+  } finally {
+    t.cleanup();
+  }
+});

@@ -43,6 +43,8 @@ export interface GenerationDeps {
   model: string;
   /** Keeps `evolution.last_skill_*` (merged into the evolution section). */
   telemetry?: { setSection(name: 'evolution', value: Record<string, unknown> | null): void; read(): { evolution: Record<string, unknown> | null } };
+  /** A live approval request already asking to promote a candidate of the skill (its staged files must stay). */
+  pendingPromotion?: (skill: string) => Promise<{ token: string; expires_at: string } | null>;
   /** Asks the operator before a risky promotion; without it a risky candidate is not promoted. */
   requestApproval?: (req: ApprovalRequest) => Promise<{ token: string }>;
 }
@@ -113,6 +115,9 @@ export async function generateSkill(deps: GenerationDeps, input: GenerationInput
     if (used >= budget) throw new AppError('evolution_budget', `the daily skill generation budget is used up (${used} of ${budget} today, UTC); raise RUSTY_PINCH_EVOLUTION_SKILL_DAILY_BUDGET or wait until tomorrow`);
     if (lib.exists() && !input.replace) throw new ValidationError(`skill '${skill}' already exists (use --replace to replace it; the old version is kept)`);
     refuseIfQueued(lib);
+    // A new candidate would replace the staged one the operator is asked about.
+    const waiting = await deps.pendingPromotion?.(skill);
+    if (waiting) throw new SkillBusyError(skill, `a candidate of skill '${skill}' already waits for the operator's approval (token ${waiting.token}, expires ${waiting.expires_at})`, `approve it (pulse approve --token ${waiting.token}) or reject it (pulse reject --token ${waiting.token}) first`);
 
     const result: GenerationResult = { status: 'failed', skill, goal, model: deps.model, attempts: 0, max_attempts: maxAttempts, staged_path: null, promoted_path: null, replaced_path: null, samples: [], outputs: [], approval_token: null, risk_reasons: [], request_ids: [], error: null };
     emitEvent('evolution_skill', { skill, step: 'start', attempt: null, status: 'ok' });
