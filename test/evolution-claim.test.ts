@@ -13,7 +13,9 @@ import { cleanEnv, events, processGone, runCli, startCli, tempDir, type CliResul
 import { held, startFakeOpenAI, text } from './fakes/openai-server.js';
 import { AuditChain } from '../src/evolution/index.js';
 import { setEventSink } from '../src/observe/index.js';
-import { SkillBusyError, SkillLibrary, claimGeneration, runningGeneration } from '../src/evolution/skills/index.js';
+import { SkillBusyError, SkillLibrary, claimGeneration, generateSkill, resumeQueuedGeneration, runningGeneration, type GenerationDeps } from '../src/evolution/skills/index.js';
+import { SkillManager } from '../src/skills/index.js';
+import { loadSkillSettingsForTest } from './evolution-helpers.js';
 
 const fake = await startFakeOpenAI();
 after(() => fake.close());
@@ -270,5 +272,42 @@ test('a candidate waiting for the operator is not replaced by a new generation (
     assert.equal((JSON.parse(after.stdout) as { status: string }).status, 'promoted');
   } finally {
     t.cleanup();
+  }
+});
+
+test('a queued answer is resumed under the claim: two resumers of one answer continue once; a live claim keeps it queued', { timeout: 120_000 }, async () => {
+  const { dir, cleanup } = tempDir('rp-evo-claim-resume-');
+  const lines: string[] = [];
+  const prev = setEventSink((l) => lines.push(l));
+  const limits = loadSkillSettingsForTest();
+  const skills = new SkillManager(dir, limits, { assetsDir: null });
+  try {
+    let n = 0;
+    const deps: GenerationDeps = {
+      door: { agent: async (task) => ({ requestId: `rp-c${++n}`, sessionId: task.sessionId, status: 'ok', text: 'queued', path: 'provider', deferred: true }) },
+      sandbox: skills,
+      skillsDir: join(dir, 'skills'),
+      workspace: dir,
+      limits,
+      model: 'codex_pool',
+    };
+    const lib = new SkillLibrary(deps.skillsDir, 'greet');
+    assert.equal((await generateSkill(deps, { name: 'greet', goal: 'greet people' })).status, 'queued');
+    assert.equal(runningGeneration(lib), null, 'a queued generation holds no claim');
+    // A generation holds the claim (it would have to be one that began before the answer came).
+    const claim = claimGeneration(lib, 'cli');
+    const answer = { requestId: 'rp-c1', text: '```js\n// Greets.\nfunction main(a) { return "hi " + (a || "you") }\n```' };
+    assert.equal(await resumeQueuedGeneration(deps, answer), null);
+    assert.ok(lines.some((l) => l.includes('"event":"warning"') && l.includes("a queued generation of skill 'greet' was not resumed here: a generation of skill 'greet' is already running")), lines.join('\n'));
+    assert.ok(existsSync(join(lib.stagingDir, 'queued.json')), 'still queued: serve resumes it at its next start');
+    claim.release();
+    const both = await Promise.all([resumeQueuedGeneration(deps, answer), resumeQueuedGeneration(deps, answer)]);
+    assert.deepEqual(both.map((r) => r?.status ?? 'not resumed here').sort(), ['not resumed here', 'promoted']);
+    assert.ok(existsSync(lib.livePath));
+    assert.equal(auditRecords(dir).filter((r) => r.status === 'promoted').length, 1);
+  } finally {
+    await skills.close();
+    setEventSink(prev);
+    cleanup();
   }
 });
