@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { cleanEnv, events, processGone, runCli, startCli, tempDir, type CliResult } from './helpers.js';
 import { held, startFakeOpenAI, text } from './fakes/openai-server.js';
-import { AuditChain } from '../src/evolution/index.js';
+import { AuditChain, EvolutionLock } from '../src/evolution/index.js';
 import { setEventSink } from '../src/observe/index.js';
 import { SkillBusyError, SkillLibrary, claimGeneration, generateSkill, resumeQueuedGeneration, runningGeneration, type GenerationDeps } from '../src/evolution/skills/index.js';
 import { SkillManager } from '../src/skills/index.js';
@@ -309,5 +309,23 @@ test('a queued answer is resumed under the claim: two resumers of one answer con
     await skills.close();
     setEventSink(prev);
     cleanup();
+  }
+});
+
+test('a lease holder refreshes its claim, so a long live generation is never taken over', { timeout: 60_000 }, async () => {
+  const t = tempDir('rp-evo-claim-beat-');
+  try {
+    mkdirSync(t.dir, { recursive: true });
+    const lease = new EvolutionLock(join(t.dir, 'generation.lock'), { staleAfterSecs: 2, autoRecoverStale: true, heartbeatSecs: 0.02 });
+    const hold = lease.acquire('generate-skill:cli');
+    const old = new Date(Date.now() - 10 * 60_000);
+    utimesSync(lease.path, old, old);
+    // The heartbeat brings the age back under the threshold (waited for, not slept).
+    while (lease.status().stale !== false) await new Promise((r) => setTimeout(r, 5));
+    assert.throws(() => lease.acquire('generate-skill:pulse'), /already in progress/);
+    hold.release();
+    assert.equal(lease.status().lock_exists, false);
+  } finally {
+    t.cleanup();
   }
 });
