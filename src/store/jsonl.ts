@@ -94,6 +94,8 @@ export class AppendFile {
   /** Resolves when every append made before this call is on disk. */
   flush(): Promise<void> {
     if (this.synced >= this.written) return Promise.resolve();
+    // Never an fdatasync of a closed descriptor: its number may belong to another file by now.
+    if (this.closed) return Promise.reject(new Error(`flush of closed file ${this.path} with unflushed appends`));
     // Join the flush that starts after the running one (or next tick): it covers this append.
     this.next ??= (this.running ?? new Promise<void>((resolve) => setImmediate(resolve))).then(
       () => this.sync(),
@@ -127,6 +129,11 @@ export class AppendFile {
   /** Resolves when the running fdatasync (if any) ends, however it ends. */
   whenSynced(): Promise<void> {
     return this.running ? this.running.then(() => undefined, () => undefined) : Promise.resolve();
+  }
+
+  /** True while some append is not known to be on disk yet. */
+  get dirty(): boolean {
+    return this.synced < this.written;
   }
 
   /** True while a flush is running or waiting. */
