@@ -7,8 +7,8 @@
 // log is, and one fdatasync of the log covers every turn of a loop turn, whatever their sessions.
 // (A loop turn that touched only a few files flushes them directly: no log, nothing to checkpoint.)
 // Every 5 seconds (a checkpoint) the session files written meanwhile are flushed, one at a time,
-// then that log is deleted. After a power cut, `recoverCommitLogs` appends to each session file the logged lines
-// it lost, once: a line already in the file is never written twice.
+// then that log is deleted. After a power cut, `recoverCommitLogs` appends to each session file
+// the logged lines it lost, once: a line already in the file is never written twice.
 //
 // Log format: for each append, a header line `{"f":<file name>,"i":<inode>,"a":<offset>,"n":<lines>}`
 // followed by the n session lines exactly as written to the session file.
