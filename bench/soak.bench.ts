@@ -5,7 +5,8 @@
 // session bytes (/proc/<pid>/io wchar minus its socket and stdio bytes), disk write_bytes,
 // event-loop lag p99 (a preloaded monitorEventLoopDelay probe), and RSS idle / peak / after.
 // Bounded: SOAK_MESSAGES (3000), SOAK_CHATS (200), SOAK_SETTLE_MS (30000), SOAK_ROUNDS (3 paired
-// rounds; the verdict is their median). 127.0.0.1 only.
+// rounds; the verdict is their median). SOAK_FSYNC_OFF=1 runs serve without session fsync, for
+// comparison only (what durability costs). 127.0.0.1 only.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +25,17 @@ function cpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) * TICK_MS;
+}
+/** CPU of the process's main thread (its event loop), ms. */
+function mainThreadMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * TICK_MS;
+}
+/** The whole machine's kernel time (system + irq + softirq), ms over all cores: fsync work lands here. */
+function machineKernelMs(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1).map(Number);
+  return (f[2]! + f[5]! + f[6]!) * TICK_MS;
 }
 function io(pid: number): { wchar: number; writeBytes: number } {
   const t = readFileSync(`/proc/${pid}/io`, 'utf8');
@@ -45,6 +57,10 @@ function dirBytes(dir: string): number {
 interface Load {
   ms: number;
   cpuMs: number;
+  /** The bot's main thread only (the event loop that bounds its throughput). */
+  mainMs: number;
+  /** Kernel time of the whole machine during the load. */
+  kernelMs: number;
   peakRss: number;
 }
 
@@ -52,6 +68,8 @@ interface Load {
 async function load(fake: FakeTelegram, pid: number, tag: string): Promise<Load> {
   const before = fake.sent.length;
   const c0 = cpuMs(pid);
+  const m0 = mainThreadMs(pid);
+  const k0 = machineKernelMs();
   let peak = rssMiB(pid);
   const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 100);
   const t0 = performance.now();
@@ -59,7 +77,7 @@ async function load(fake: FakeTelegram, pid: number, tag: string): Promise<Load>
   await fake.waitFor(() => fake.sent.length >= before + MESSAGES, 300_000, `${MESSAGES} replies`);
   const ms = performance.now() - t0;
   clearInterval(sampler);
-  return { ms, cpuMs: cpuMs(pid) - c0, peakRss: Math.max(peak, rssMiB(pid)) };
+  return { ms, cpuMs: cpuMs(pid) - c0, mainMs: mainThreadMs(pid) - m0, kernelMs: machineKernelMs() - k0, peakRss: Math.max(peak, rssMiB(pid)) };
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -106,6 +124,7 @@ async function serveRun(settleMs: number): Promise<ServeResult> {
   const lagFile = join(t.dir, 'lag.json');
   const env = cleanEnv(t.dir, {
     RUSTY_PINCH_CHANNELS_TELEGRAM_ENABLED: 'true',
+    ...(process.env.SOAK_FSYNC_OFF ? { RUSTY_PINCH_SESSION_FSYNC: 'false' } : {}),
     RUSTY_PINCH_CHANNELS_TELEGRAM_TOKEN: fake.token,
     RUSTY_PINCH_CHANNELS_TELEGRAM_API_ROOT: fake.url,
     RUSTY_PINCH_CHANNELS_TELEGRAM_POLL_TIMEOUT_SECS: '1',
@@ -193,9 +212,13 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 const s = last!;
 const ratio = median(ratios);
-console.log(`${MESSAGES} messages over ${CHATS} chats, local provider, session fsync on; paired rounds: ${ROUNDS}`);
+console.log(`${MESSAGES} messages over ${CHATS} chats, local provider, session fsync ${process.env.SOAK_FSYNC_OFF ? 'OFF (comparison only)' : 'on'}; paired rounds: ${ROUNDS}`);
 console.log(`throughput: serve / echo bot = ${ratio.toFixed(2)} (median of ${ROUNDS}) [goal >= 0.90]: ${verdict(ratio >= 0.9)}`);
-console.log(`CPU per message: serve ${(s.cpuMs / MESSAGES).toFixed(2)} ms vs echo bot ${(echoLast!.cpuMs / MESSAGES).toFixed(2)} ms = ${(s.cpuMs / echoLast!.cpuMs).toFixed(2)}x (reported)`);
+const e = echoLast!;
+const perMsg = (ms: number): string => `${((ms / MESSAGES) * 1000).toFixed(0)} µs`;
+console.log(`CPU per message: serve ${(s.cpuMs / MESSAGES).toFixed(2)} ms vs echo bot ${(e.cpuMs / MESSAGES).toFixed(2)} ms = ${(s.cpuMs / e.cpuMs).toFixed(2)}x (reported)`);
+console.log(`event-loop thread CPU per message: serve ${perMsg(s.mainMs)} vs echo bot ${perMsg(e.mainMs)} = ${(s.mainMs / e.mainMs).toFixed(2)}x (reported; 10 ms ticks)`);
+console.log(`machine kernel time per message (all processes: the fsyncs' journal commits land here): serve run ${perMsg(s.kernelMs)} vs echo run ${perMsg(e.kernelMs)} (reported)`);
 console.log(`file bytes written per message beyond the session's ${s.sessionBytesPerMsg.toFixed(0)} B: ${s.fileBytesPerMsg.toFixed(0)} B (wchar minus sockets, stdio and session bytes) [goal <= 2048 B]: ${verdict(s.fileBytesPerMsg <= 2048)}`);
 console.log(`disk write_bytes per message (page-granular: every fdatasync re-dirties a 4 KiB page): ${s.diskBytesPerMsg.toFixed(0)} B (reported)`);
 console.log(`event-loop lag during the load (saturated: every message queued at once): p99 ${s.lagP99.toFixed(1)} ms, max ${s.lagMax.toFixed(1)} ms; echo bot p99 ${echoLast!.lagP99.toFixed(1)} ms [goal p99 < 20 ms]: ${verdict(s.lagP99 < 20)}`);

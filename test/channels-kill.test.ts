@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanEnv, startCli, tempDir } from './helpers.js';
 import { startFakeTelegram } from './fakes/telegram-api.js';
@@ -99,6 +99,10 @@ test(`kill -9 mid-turn, ${CYCLES} cycles: 0 lost, 0 duplicate session lines, dup
       assert.equal(new Set(answers).size, answers.length, `answer stored twice in ${f}`);
       assert.ok(recs.filter((r) => r.role === 'user').every((r) => typeof r.message_id === 'string'));
     }
+    // Each start replayed the commit logs the killed runs left (src/store/commit-log.ts), and the
+    // clean stop checkpointed its own: none is left.
+    const logDir = join(sessions, '.commit-log');
+    assert.deepEqual(existsSync(logDir) ? readdirSync(logDir) : [], []);
     // No prompt carried a message twice.
     for (const p of provider.prompts) {
       const contents = p.filter((m) => m.role === 'user').map((m) => m.content);

@@ -127,7 +127,7 @@ test('no spam: one generation per skill at a time, a queued one is waited for, t
     const both = await tickJobs(pulse, 'greet-a', 'greet-b');
     assert.deepEqual(both.map((r) => r.status), ['ok', 'ok']);
     const messages = both.map((r) => r.message).sort();
-    assert.match(messages[0]!, /^no-op: a generation of skill 'greet' is already running$/);
+    assert.match(messages[0]!, /^no-op: a generation of skill 'greet' is already running \(pid \d+, started .+\)$/);
     assert.match(messages[1]!, /^skill 'greet' pending_approval/);
     assert.equal(fake.requests.length, asked + 1);
 

@@ -141,7 +141,7 @@ export interface ForegroundOptions {
 
 /** Runs one channel until SIGINT/SIGTERM or `--max-messages`; resolves after a graceful stop. */
 export async function runChannelForeground(channel: ChannelName, options: ForegroundOptions = {}): Promise<{ reason: StopReason; turns: number }> {
-  const app = options.app ?? (await createApp());
+  const app = options.app ?? (await createApp({ commitLog: true }));
   try {
     checkChannelSettings(app.settings, channel);
     const adapter = await createChannelAdapter(app.settings, channel);

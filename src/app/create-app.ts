@@ -28,6 +28,8 @@ export interface AppOptions {
   codexPool?: Pick<CodexPoolDeps, 'runner' | 'clock'>;
   /** Skill manager seams (tests: resolver, assets dir, constants). */
   skills?: SkillManagerOptions;
+  /** Long-running processes with many chats: group-commit session appends through one log. */
+  commitLog?: boolean;
 }
 
 export interface App {
@@ -57,7 +59,7 @@ export interface App {
 
 export async function createApp(options: AppOptions = {}): Promise<App> {
   const settings = options.settings ?? loadSettings();
-  const sessions = new SessionStore(settings.sessionsDir, { fsync: settings.sessionFsync });
+  const sessions = new SessionStore(settings.sessionsDir, { fsync: settings.sessionFsync, commitLog: options.commitLog });
   const telemetry = new Telemetry(settings.telemetryFile, options.telemetryDebounceMs);
   const outbox = new Outbox(settings.workspace);
   const tools = new ToolRegistry();

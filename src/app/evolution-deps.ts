@@ -33,6 +33,11 @@ export function generationDeps(app: GenerationHost, extra: Partial<GenerationDep
     limits: s.skills,
     model: usesCodexPool(s) ? 'codex_pool' : `provider:${s.provider}`,
     telemetry: app.telemetry,
+    pendingPromotion: async (skill) => {
+      const now = Date.now();
+      const a = (await app.pulse()).view().pending_approvals.find((x) => x.perform.kind === 'skill_promotion' && x.perform.skill === skill && !(Date.parse(x.expires_at) < now));
+      return a ? { token: a.token, expires_at: a.expires_at } : null;
+    },
     // Risky candidates wait for the operator (a Pulse approval; approving promotes).
     requestApproval: async (req) => {
       const a = await (await app.pulse()).requestSkillPromotion({ skill: req.skill, goal: req.goal, replace: req.replace, reasons: req.reasons, summary: req.summary });

@@ -131,7 +131,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
 /** Runs serve until a signal; resolves with the exit code once everything has stopped. */
 export async function runServe(options: ServeOptions = {}): Promise<number> {
   // Telemetry merges under a lock with an fsync: in a busy long-running process once in 2 s is plenty.
-  const app = options.app ?? (await createApp({ telemetryDebounceMs: 2000 }));
+  const app = options.app ?? (await createApp({ telemetryDebounceMs: 2000, commitLog: true }));
   const settings = app.settings;
   const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
   const stop = new AbortController();

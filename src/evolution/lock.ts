@@ -3,7 +3,11 @@
 // `operation=<op> pid=<pid> started_at=<RFC3339>`; release = unlink. A lock is stale when its age
 // reaches the threshold OR (our addition) its holder pid is no longer alive on this host, so a
 // kill -9 does not block updates for 15 minutes and a slow live apply keeps its lock.
-import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+// A lease (`heartbeatSecs`, the per-skill generation claims) is for holds of unknown length:
+// the holder refreshes the file's mtime, its age counts from the last refresh, and a file
+// without a holder pid (garbage; a lease is written whole before it appears) is stale at once.
+// Release removes the file only while it is still this holder's.
+import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { emitEvent } from '../observe/index.js';
 import { EvolutionError } from './errors.js';
@@ -13,6 +17,8 @@ export interface LockPolicy {
   /** Seconds after which a lock is stale; 0 disables age-based staleness. */
   staleAfterSecs: number;
   autoRecoverStale: boolean;
+  /** A lease: the holder refreshes the mtime this often and the age counts from the refresh. */
+  heartbeatSecs?: number;
 }
 
 export interface LockStatus {
@@ -106,12 +112,13 @@ export class EvolutionLock {
     const p = parseLock(text);
     const started = p.started_at ? Date.parse(p.started_at) : NaN;
     const now = Date.now();
-    const from = Number.isFinite(started) && started <= now ? started : mtimeMs;
+    const lease = (this.policy.heartbeatSecs ?? 0) > 0;
+    const from = !lease && Number.isFinite(started) && started <= now ? started : mtimeMs;
     const age = Math.max(0, Math.floor((now - from) / 1000));
     // Liveness only means something for a holder on this host (a shared volume may hold others').
     const alive = p.pid !== undefined && (p.host === undefined || p.host === hostname()) ? pidAlive(p.pid) : null;
     const aged = this.policy.staleAfterSecs > 0 ? age >= this.policy.staleAfterSecs : null;
-    const stale = alive === false ? true : aged;
+    const stale = alive === false || (lease && p.pid === undefined) ? true : aged;
     return { status: { ...base, lock_exists: true, operation: p.operation ?? null, pid: p.pid ?? null, started_at: p.started_at ?? null, age_secs: age, holder_alive: alive, stale }, text };
   }
 
@@ -121,7 +128,7 @@ export class EvolutionLock {
    * the check and the removal one step: a plain unlink could delete the other's fresh lock.
    */
   private removeStale(seen: string): boolean {
-    const aside = `${this.path}.stale-${process.pid}-${Date.now()}`;
+    const aside = `${this.path}.stale-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
     try {
       renameSync(this.path, aside);
     } catch (err) {
@@ -150,25 +157,18 @@ export class EvolutionLock {
   /** Takes the lock or throws the original's contention message (recovering a stale lock once). */
   acquire(operation: string): HeldLock {
     for (let attempt = 0; ; attempt++) {
+      const line = `operation=${operation} pid=${process.pid} started_at=${nowStamp()} host=${hostname()}\n`;
       try {
-        const fd = openSync(this.path, 'wx', 0o600);
-        try {
-          writeSync(fd, `operation=${operation} pid=${process.pid} started_at=${nowStamp()} host=${hostname()}\n`);
-        } finally {
-          closeSync(fd);
+        if (this.policy.heartbeatSecs) this.createWhole(line);
+        else {
+          const fd = openSync(this.path, 'wx', 0o600);
+          try {
+            writeSync(fd, line);
+          } finally {
+            closeSync(fd);
+          }
         }
-        let released = false;
-        return {
-          release: () => {
-            if (released) return;
-            released = true;
-            try {
-              unlinkSync(this.path);
-            } catch (err) {
-              if (!isNotFound(err)) emitEvent('evolution_lock_release_error', { message: (err as Error).message });
-            }
-          },
-        };
+        return this.held(line);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
@@ -183,6 +183,48 @@ export class EvolutionLock {
       const staleText = st.stale === true ? '. lock appears stale; re-run with evolution force-unlock --confirm' : '';
       throw new EvolutionError(`another evolution operation is already in progress: ${holder ? holder + ' ' : ''}(lock: ${this.path})${staleText}`, { code: 'evolution_locked' });
     }
+  }
+
+  /** Creates the lock file whole (written aside, then hard-linked: EEXIST when it is taken). */
+  private createWhole(line: string): void {
+    const tmp = `${this.path}.new-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+    writeFileSync(tmp, line, { mode: 0o600 });
+    try {
+      linkSync(tmp, this.path);
+    } finally {
+      unlinkSync(tmp);
+    }
+  }
+
+  /** The hold on a lock this process just created with `line`. */
+  private held(line: string): HeldLock {
+    let released = false;
+    const secs = this.policy.heartbeatSecs ?? 0;
+    const beat =
+      secs > 0
+        ? setInterval(() => {
+            try {
+              const now = new Date();
+              if (readFileSync(this.path, 'utf8') === line) utimesSync(this.path, now, now);
+            } catch {
+              // gone (released or recovered): nothing to refresh
+            }
+          }, secs * 1000)
+        : undefined;
+    beat?.unref();
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        if (beat) clearInterval(beat);
+        try {
+          // Only our own lock: after a force-unlock or a recovery the file may be another holder's.
+          if (readFileSync(this.path, 'utf8') === line) unlinkSync(this.path);
+        } catch (err) {
+          if (!isNotFound(err)) emitEvent('evolution_lock_release_error', { message: (err as Error).message });
+        }
+      },
+    };
   }
 
   /**

@@ -20,6 +20,7 @@ export interface EventCatalogue {
   first_run: Msg & { data_dir?: string; workspace?: string };
   provider_retry: { request_id: string; provider: string; attempt: number; total: number; delay_ms: number; retry_after: boolean; error: string };
   session_corrupt_line: { path: string; preview: string };
+  session_commit_log_recovered: { dir: string; logs: number; restored_lines: number };
   /** A channel message seen again after a crash (docs/delivery.md): resumed, or its stored answer re-sent. */
   turn_replay: { request_id: string; session_id: string; message_id: string; action: 'resend_stored_answer' | 'resume_turn' };
 

@@ -8,6 +8,7 @@ import type { SkillSettings } from '../config/index.js';
 import { SKILL_EXT, normalizeSkillName } from './names.js';
 import { parseSkillMeta, readSkillHeader } from './meta.js';
 import { defaultAssetsDir, syncSkillAssets } from './assets.js';
+import { DirNames } from './dir-names.js';
 import type { Resolver } from '../net/index.js';
 import type { SkillWorkerPool } from './worker-pool.js';
 import type { SandboxHost, SandboxLimits } from './sandbox.js';
@@ -48,6 +49,13 @@ export class SkillManager {
 
   constructor(workspace: string, readonly settings: SkillSettings, private readonly options: SkillManagerOptions = {}) {
     this.dir = join(workspace, 'skills');
+    this.dirNames = new DirNames(this.dir, (files) =>
+      files
+        .filter((f) => f.endsWith(SKILL_EXT))
+        .map((f) => f.slice(0, -SKILL_EXT.length))
+        .filter((n) => /^[a-z0-9_-]{1,64}$/.test(n))
+        .sort(),
+    );
   }
 
   /** Copies missing starter skills once per manager (never overwrites). */
@@ -79,29 +87,13 @@ export class SkillManager {
     return out;
   }
 
-  /**
-   * Skill names only (the prompt needs them every turn): one readdir, cached until the
-   * directory changes (adding, removing or renaming a skill changes its mtime).
-   */
+  /** Skill names only (the prompt needs them every turn): read again only when the directory changed. */
   names(): string[] {
     this.syncAssets();
-    let mtimeMs: number;
-    try {
-      mtimeMs = statSync(this.dir).mtimeMs;
-    } catch {
-      return [];
-    }
-    if (this.namesCache?.mtimeMs === mtimeMs) return this.namesCache.names;
-    const names = readdirSync(this.dir)
-      .filter((f) => f.endsWith(SKILL_EXT))
-      .map((f) => f.slice(0, -SKILL_EXT.length))
-      .filter((n) => /^[a-z0-9_-]{1,64}$/.test(n))
-      .sort();
-    this.namesCache = { mtimeMs, names };
-    return names;
+    return this.dirNames.get();
   }
 
-  private namesCache: { mtimeMs: number; names: string[] } | undefined;
+  private readonly dirNames: DirNames;
 
   pathFor(name: string): string {
     return join(this.dir, `${normalizeSkillName(name)}${SKILL_EXT}`);
@@ -194,6 +186,7 @@ export class SkillManager {
 
   /** Stops the worker threads (tests, `serve` shutdown). One-shot commands need not call it. */
   async close(): Promise<void> {
+    this.dirNames.close();
     const pool = this.pool;
     this.pool = undefined;
     if (pool) await (await pool).close();

@@ -1,9 +1,8 @@
 // Append-only JSON Lines files: whole-line appends (one write per batch, so concurrent writers
 // never interleave inside a line), group commit of the disk flush, and readers that count and
 // read from the end without ever seeing a line that is still being written.
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { syncInBatch } from './sync-batch.js';
 
 /** Appends one JSON value as a line. `fsync` makes it survive a power cut (default true). */
 export function appendJsonLine(path: string, value: unknown, options: { fsync?: boolean } = {}): void {
@@ -66,8 +65,9 @@ export class AppendFile {
    * Appends `text` (whole lines) in one write. Returns the file size before and after.
    * `size`: the file's current size when the caller has just stat'ed it (saves an fstat).
    */
-  append(text: string, size = fstatSync(this.fd).size): { before: number; after: number } {
+  append(text: string, known?: number): { before: number; after: number } {
     if (this.closed) throw new Error(`append to closed file ${this.path}`);
+    let size = known ?? fstatSync(this.fd).size;
     // A torn last line (a crash mid-write, long ago) gets a newline first so the damage stays
     // confined to that line. Checked only when someone else wrote since our last append. A line
     // without its newline may also be another writer's, still being copied in (a long line
@@ -91,9 +91,15 @@ export class AppendFile {
     return { before: prefix ? -1 : size, after: this.end };
   }
 
-  /** Resolves when every append made before this call is on disk. */
-  flush(): Promise<void> {
+  /**
+   * Resolves when every append made before this call is on disk. `now`: start the fdatasync at
+   * once when none is running (the caller has gathered this loop turn's appends already).
+   */
+  flush(now = false): Promise<void> {
     if (this.synced >= this.written) return Promise.resolve();
+    // Never an fdatasync of a closed descriptor: its number may belong to another file by now.
+    if (this.closed) return Promise.reject(new Error(`flush of closed file ${this.path} with unflushed appends`));
+    if (now && !this.running && !this.next) return this.sync();
     // Join the flush that starts after the running one (or next tick): it covers this append.
     this.next ??= (this.running ?? new Promise<void>((resolve) => setImmediate(resolve))).then(
       () => this.sync(),
@@ -105,7 +111,7 @@ export class AppendFile {
   private sync(): Promise<void> {
     this.next = undefined;
     const covers = this.written;
-    const running = syncInBatch(this.fd).then(
+    const running = new Promise<void>((resolve, reject) => fdatasync(this.fd, (err) => (err ? reject(err) : resolve()))).then(
       () => {
         if (this.running === running) this.running = undefined;
         if (covers > this.synced) this.synced = covers;
@@ -129,15 +135,33 @@ export class AppendFile {
     return this.running ? this.running.then(() => undefined, () => undefined) : Promise.resolve();
   }
 
+  /** True while some append is not known to be on disk yet. */
+  get dirty(): boolean {
+    return this.synced < this.written;
+  }
+
   /** True while a flush is running or waiting. */
   get busy(): boolean {
     return this.running !== undefined || this.next !== undefined;
   }
 
+  /**
+   * Closes the file; at once, or after the flushes already asked for (they hold the descriptor:
+   * closing under them would fdatasync a number the kernel may have given to another file).
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    closeSync(this.fd);
+    this.closeWhenIdle();
+  }
+
+  private closeWhenIdle(): void {
+    const pending = this.next ?? this.running;
+    if (!pending) return closeSync(this.fd);
+    void pending.then(
+      () => this.closeWhenIdle(),
+      () => this.closeWhenIdle(),
+    );
   }
 }
 

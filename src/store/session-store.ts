@@ -9,6 +9,7 @@ import { countLines } from './line-count.js';
 import { TailCache, type FileStamp, type TailRead } from './tail-cache.js';
 import { sanitizeSessionId, validateSessionId } from './session-id.js';
 import { writeJsonAtomic } from './atomic-file.js';
+import { CommitLog, recoverCommitLogs } from './commit-log.js';
 
 /** One stored message. `role` is user|assistant|system|tool; extra fields ride along. */
 export interface SessionRecord {
@@ -35,6 +36,11 @@ export interface RecentView {
 export interface SessionStoreOptions {
   /** fsync every append (default true). */
   fsync?: boolean;
+  /**
+   * Group-commit appends across session files through one log (commit-log.ts): for long-running
+   * processes with many chats (`serve`). Leftover logs of crashed processes are replayed first.
+   */
+  commitLog?: boolean;
 }
 
 /** Open session files kept for appends (each holds one descriptor). Above the chats a busy bot
@@ -49,7 +55,16 @@ export class SessionStore {
   /** Valid session ids and their files (validation and escaping once per id, not per call). */
   private readonly paths = new Map<string, string>();
 
-  constructor(readonly dir: string, private readonly options: SessionStoreOptions = {}) {}
+  private readonly log: CommitLog | undefined;
+
+  constructor(readonly dir: string, private readonly options: SessionStoreOptions = {}) {
+    if (options.commitLog && options.fsync !== false) {
+      const r = recoverCommitLogs(dir);
+      if (r.logs > 0) emitEvent('session_commit_log_recovered', { dir, logs: r.logs, restored_lines: r.restored });
+      for (const f of r.failed ?? []) emitEvent('session_error', { session_id: '*', message: `cannot replay commit log ${f.log} (kept): ${f.error}` });
+      this.log = new CommitLog(dir, { onError: (err) => emitEvent('session_error', { session_id: '*', message: `commit log checkpoint failed (kept for recovery): ${err.message}` }) });
+    }
+  }
 
   /** Validated path of a session's file. */
   pathFor(sessionId: string): string {
@@ -82,7 +97,8 @@ export class SessionStore {
     const cached = this.counts.get(path);
     if (cached && cached.size === before) this.counts.set(path, { size: after, lines: cached.lines + records.length });
     else if (before === 0) this.counts.set(path, { size: after, lines: records.length });
-    return this.options.fsync === false ? Promise.resolve() : file.flush();
+    if (this.options.fsync === false) return Promise.resolve();
+    return this.log ? this.log.add(file, after - Buffer.byteLength(text), text, records.length) : file.flush();
   }
 
   /**
@@ -119,7 +135,8 @@ export class SessionStore {
 
   /** Closes a file once its pending flushes are done. */
   private retire(file: AppendFile): void {
-    if (!file.busy) return file.close();
+    // With a commit log an unflushed file is flushed before it closes (its checkpoint needs it).
+    if (!file.busy && !(this.log && file.dirty)) return file.close();
     file.flush().then(
       () => file.close(),
       () => file.close(),
@@ -128,6 +145,7 @@ export class SessionStore {
 
   /** Closes every open session file (after their flushes). */
   async close(): Promise<void> {
+    await this.log?.close();
     const files = [...this.open.values()];
     this.open.clear();
     await Promise.allSettled(files.map((f) => f.flush()));

@@ -10,6 +10,7 @@ export type Step =
   | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   | { kind: 'raw'; status?: number; body: string; contentType?: string }
   | { kind: 'hang' }
+  | { kind: 'held'; until: Promise<unknown>; then: Step }
   | { kind: 'reset' };
 
 export interface RecordedRequest {
@@ -34,6 +35,8 @@ export interface FakeOpenAI {
 
 export const text = (t: string): Step => ({ kind: 'text', text: t });
 export const status = (code: number, message = `injected ${code}`, headers?: Record<string, string>): Step => ({ kind: 'status', status: code, body: { error: { message, type: 'test' } }, headers });
+/** Answers `then` once `until` settles (a test decides when the model's answer arrives). */
+export const held = (until: Promise<unknown>, then: Step): Step => ({ kind: 'held', until, then });
 export const toolCalls = (...calls: Array<{ id?: string; name: string; arguments?: string }>): Step => ({
   kind: 'tool_calls',
   calls: calls.map((c) => ({ ...c, arguments: c.arguments ?? '{}' })),
@@ -108,6 +111,9 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
         return;
       case 'reset':
         req.socket.destroy();
+        return;
+      case 'held':
+        void step.until.then(() => answer(step.then, res, req));
         return;
     }
   }

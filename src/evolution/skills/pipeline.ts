@@ -3,7 +3,7 @@
 // to the attempt limit, then promote atomically — or, for a candidate that posts data or is
 // tagged risky, ask the operator first. Every step emits one `evolution_skill` event line; the
 // outcome lands in telemetry (`evolution.last_skill_*`) and the audit log.
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { writeJsonAtomic } from '../../store/index.js';
 import { join } from 'node:path';
 import { AppError, ValidationError, errorChain, type AgentTask, type Reply } from '../../kernel/index.js';
@@ -15,6 +15,8 @@ import { parseCandidate } from './reply.js';
 import { validateCandidate, type SkillSandbox } from './validate.js';
 import { SkillLibrary } from './library.js';
 import { appendSkillAudit, generationsToday } from './audit.js';
+import { SkillBusyError, claimGeneration, refuseIfQueued } from './claim.js';
+import type { HeldLock } from '../lock.js';
 
 export const GENERATION_SESSION = 'evolution:skills';
 export const MAX_ATTEMPTS_LIMIT = 10;
@@ -41,6 +43,8 @@ export interface GenerationDeps {
   model: string;
   /** Keeps `evolution.last_skill_*` (merged into the evolution section). */
   telemetry?: { setSection(name: 'evolution', value: Record<string, unknown> | null): void; read(): { evolution: Record<string, unknown> | null } };
+  /** A live approval request already asking to promote a candidate of the skill (its staged files must stay). */
+  pendingPromotion?: (skill: string) => Promise<{ token: string; expires_at: string } | null>;
   /** Asks the operator before a risky promotion; without it a risky candidate is not promoted. */
   requestApproval?: (req: ApprovalRequest) => Promise<{ token: string }>;
 }
@@ -102,15 +106,25 @@ export async function generateSkill(deps: GenerationDeps, input: GenerationInput
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > MAX_ATTEMPTS_LIMIT) throw new ValidationError(`--max-attempts must be an integer from 1 to ${MAX_ATTEMPTS_LIMIT}`);
   const lib = new SkillLibrary(deps.skillsDir, input.name);
   const skill = lib.name;
-  const budget = deps.limits.generationDailyBudget ?? 10;
-  const used = generationsToday(deps.workspace);
-  if (budget === 0) throw new AppError('evolution_budget', 'skill generation is turned off (RUSTY_PINCH_EVOLUTION_SKILL_DAILY_BUDGET=0)');
-  if (used >= budget) throw new AppError('evolution_budget', `the daily skill generation budget is used up (${used} of ${budget} today, UTC); raise RUSTY_PINCH_EVOLUTION_SKILL_DAILY_BUDGET or wait until tomorrow`);
-  if (lib.exists() && !input.replace) throw new ValidationError(`skill '${skill}' already exists (use --replace to replace it; the old version is kept)`);
+  // One generation of a name at a time across processes: the checks below run under the claim.
+  const claim = claimGeneration(lib, input.origin ?? 'cli');
+  try {
+    const budget = deps.limits.generationDailyBudget ?? 10;
+    const used = generationsToday(deps.workspace);
+    if (budget === 0) throw new AppError('evolution_budget', 'skill generation is turned off (RUSTY_PINCH_EVOLUTION_SKILL_DAILY_BUDGET=0)');
+    if (used >= budget) throw new AppError('evolution_budget', `the daily skill generation budget is used up (${used} of ${budget} today, UTC); raise RUSTY_PINCH_EVOLUTION_SKILL_DAILY_BUDGET or wait until tomorrow`);
+    if (lib.exists() && !input.replace) throw new ValidationError(`skill '${skill}' already exists (use --replace to replace it; the old version is kept)`);
+    refuseIfQueued(lib);
+    // A new candidate would replace the staged one the operator is asked about.
+    const waiting = await deps.pendingPromotion?.(skill);
+    if (waiting) throw new SkillBusyError(skill, `a candidate of skill '${skill}' already waits for the operator's approval (token ${waiting.token}, expires ${waiting.expires_at})`, `approve it (pulse approve --token ${waiting.token}) or reject it (pulse reject --token ${waiting.token}) first`);
 
-  const result: GenerationResult = { status: 'failed', skill, goal, model: deps.model, attempts: 0, max_attempts: maxAttempts, staged_path: null, promoted_path: null, replaced_path: null, samples: [], outputs: [], approval_token: null, risk_reasons: [], request_ids: [], error: null };
-  emitEvent('evolution_skill', { skill, step: 'start', attempt: null, status: 'ok' });
-  return attemptLoop(deps, { ...input, goal, maxAttempts }, lib, result, skillRequest(skill, goal), undefined);
+    const result: GenerationResult = { status: 'failed', skill, goal, model: deps.model, attempts: 0, max_attempts: maxAttempts, staged_path: null, promoted_path: null, replaced_path: null, samples: [], outputs: [], approval_token: null, risk_reasons: [], request_ids: [], error: null };
+    emitEvent('evolution_skill', { skill, step: 'start', attempt: null, status: 'ok' });
+    return await attemptLoop(deps, { ...input, goal, maxAttempts }, lib, result, skillRequest(skill, goal), undefined, claim);
+  } finally {
+    claim.release();
+  }
 }
 
 interface QueuedState {
@@ -166,29 +180,60 @@ export async function resumeQueuedGeneration(deps: GenerationDeps, reply: { requ
       continue;
     }
     if (q.request_id !== reply.requestId) continue;
-    // Claimed by rename: of two resumers (the late path, the start-up scan) only one continues.
-    try {
-      renameSync(file, `${file}.resumed`);
-    } catch {
-      return null;
-    }
-    rmSync(`${file}.resumed`, { force: true });
     const lib = new SkillLibrary(deps.skillsDir, name);
-    const result: GenerationResult = { status: 'failed', skill: lib.name, goal: q.goal, model: deps.model, attempts: q.attempt - 1, max_attempts: q.max_attempts, staged_path: null, promoted_path: null, replaced_path: null, samples: [], outputs: [], approval_token: null, risk_reasons: [], request_ids: [reply.requestId], error: null };
-    const input = { name: lib.name, goal: q.goal, replace: q.replace, maxAttempts: q.max_attempts, origin: `resumed:${q.origin}`, requireApproval: q.require_approval };
-    if (reply.failed) {
-      // The pool gave the request up (its retries ran out): there is no code to validate.
-      result.attempts = q.attempt;
-      result.error = 'the queued model request failed for good (the Codex pool gave up on it); nothing was generated';
-      emitEvent('evolution_skill', { skill: lib.name, step: 'generate', attempt: result.attempts, status: 'error', error: result.error });
-      return finish(deps, input, result);
+    const claim = await claimForResume(lib, file);
+    if (!claim) return null;
+    try {
+      // Claimed by rename: of two resumers (the late path, the start-up scan) only one continues.
+      try {
+        renameSync(file, `${file}.resumed`);
+      } catch {
+        return null;
+      }
+      rmSync(`${file}.resumed`, { force: true });
+      return await resumeClaimed(deps, reply, q, lib, claim);
+    } finally {
+      claim.release();
     }
-    return attemptLoop(deps, input, lib, result, q.prompt, reply.text);
   }
   return null;
 }
 
-async function attemptLoop(deps: GenerationDeps, input: GenerationInput & { maxAttempts: number }, lib: SkillLibrary, result: GenerationResult, firstPrompt: string, firstAnswer: string | undefined): Promise<GenerationResult> {
+/**
+ * The skill's claim for a resume. The generation that queued releases its claim right after
+ * writing queued.json, so a busy claim is that moment (waited out) or another resumer of the
+ * same answer (then null: that one continues).
+ */
+async function claimForResume(lib: SkillLibrary, queuedFile: string): Promise<HeldLock | null> {
+  for (let delay = 10; ; delay *= 2) {
+    try {
+      return claimGeneration(lib, 'resume');
+    } catch (err) {
+      if (!(err instanceof SkillBusyError) || delay > 1000) {
+        if (!existsSync(queuedFile)) return null; // another resumer took it
+
+        emitEvent('warning', { message: `a queued generation of skill '${lib.name}' was not resumed here: ${errorChain(err)}` });
+        return null;
+      }
+    }
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+async function resumeClaimed(deps: GenerationDeps, reply: { requestId: string; text: string; failed?: boolean }, q: QueuedState, lib: SkillLibrary, claim: HeldLock): Promise<GenerationResult> {
+  const result: GenerationResult = { status: 'failed', skill: lib.name, goal: q.goal, model: deps.model, attempts: q.attempt - 1, max_attempts: q.max_attempts, staged_path: null, promoted_path: null, replaced_path: null, samples: [], outputs: [], approval_token: null, risk_reasons: [], request_ids: [reply.requestId], error: null };
+  const input = { name: lib.name, goal: q.goal, replace: q.replace, maxAttempts: q.max_attempts, origin: `resumed:${q.origin}`, requireApproval: q.require_approval };
+  if (reply.failed) {
+    // The pool gave the request up (its retries ran out): there is no code to validate.
+    result.attempts = q.attempt;
+    result.error = 'the queued model request failed for good (the Codex pool gave up on it); nothing was generated';
+    emitEvent('evolution_skill', { skill: lib.name, step: 'generate', attempt: result.attempts, status: 'error', error: result.error });
+    return finish(deps, input, result);
+  }
+  return attemptLoop(deps, input, lib, result, q.prompt, reply.text, claim);
+}
+
+async function attemptLoop(deps: GenerationDeps, input: GenerationInput & { maxAttempts: number }, lib: SkillLibrary, result: GenerationResult, firstPrompt: string, firstAnswer: string | undefined, claim: HeldLock): Promise<GenerationResult> {
   const { skill, goal } = result;
   const maxAttempts = input.maxAttempts;
   const step = (name: string, status: string, extra: { error?: string } = {}) => emitEvent('evolution_skill', { skill, step: name, attempt: result.attempts || null, status, ...extra });
@@ -211,6 +256,8 @@ async function attemptLoop(deps: GenerationDeps, input: GenerationInput & { maxA
         mkdirSync(lib.stagingDir, { recursive: true });
         const q: QueuedState = { request_id: reply.requestId, goal, attempt: result.attempts, max_attempts: maxAttempts, replace: input.replace ?? false, origin: (input.origin ?? 'cli').replace(/^resumed:/, ''), require_approval: input.requireApproval ?? false, prompt };
         writeJsonAtomic(join(lib.stagingDir, 'queued.json'), q);
+        // From here queued.json says "pending": a resume may take the claim at once.
+        claim.release();
         step('generate', 'queued');
         return finish(deps, input, result);
       }
