@@ -71,11 +71,13 @@ test('our own appends are cached exactly as a reader of the file parses them, an
       rec('assistant', 'values JSON changes', { nan: NaN, inf: -Infinity, zero: -0, when: new Date(0), tagged: new Tagged('t') }),
       { ...rec('user', 'own toJSON'), toJSON: () => ({ role: 'user', content: 'as written', timestamp: 't' }) },
       Object.assign(Object.create({ inherited: 'x' }) as SessionRecord, rec('assistant', 'not a plain object')),
+      JSON.parse('{"role":"user","content":"own __proto__ key","timestamp":"t","__proto__":null}') as SessionRecord,
     ];
     await store.append('s', ...odd.slice(0, 2));
     await store.append('s', ...odd.slice(2));
     assert.deepEqual(store.recent('s', 8).records, new SessionStore(dir).recent('s', 8).records);
     assert.deepEqual(store.recent('s', 8).records[3], { role: 'user', content: 'as written', timestamp: 't' });
+    assert.ok(Object.hasOwn(store.recent('s', 8).records[5]!, '__proto__'));
     (odd[0] as SessionRecord).content = 'the caller changes its object';
     ((odd[1]!.meta as { list: unknown[] }).list as unknown[]).push('more');
     assert.deepEqual(store.recent('s', 8).records, new SessionStore(dir).recent('s', 8).records);

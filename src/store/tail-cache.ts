@@ -3,9 +3,10 @@
 // An entry is valid only while the file is exactly as we last saw it (same inode, size and
 // mtime): any other writer (a CLI turn beside `serve`, another SessionStore, an operator's edit,
 // a replaced or truncated file, a torn line repaired) changes one of them and the next read goes
-// to the disk again. Our own appends extend the entry, parsed back from the very bytes written.
-// Records are deep-frozen and shared with callers (no copy per turn). A cache only: correctness
-// never depends on it.
+// to the disk again. Our own appends extend the entry, as a reader would parse the bytes written.
+// Records are deep-frozen and shared with callers (no copy per turn). One per session file: the
+// runtime's history window and replay check use it through SessionStore.recent. A cache only:
+// correctness never depends on it.
 
 /** Records kept per session at least (a turn asks for ~20–50); more when a caller asks for more. */
 const KEEP = 64;
@@ -194,6 +195,7 @@ function plainCopy(r: object): object | undefined {
   if (Object.getPrototypeOf(r) !== Object.prototype) return undefined;
   const out: Record<string, unknown> = {};
   for (const k in r) {
+    if (k === '__proto__') return undefined; // an own key here would set `out`'s prototype
     const v = (r as Record<string, unknown>)[k];
     if (typeof v === 'string' || typeof v === 'boolean' || v === null || (typeof v === 'number' && Number.isFinite(v) && !Object.is(v, -0))) out[k] = v;
     else if (v !== undefined) return undefined; // JSON drops undefined; anything else takes the round trip
