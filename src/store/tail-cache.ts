@@ -8,10 +8,10 @@
 // runtime's history window and replay check use it through SessionStore.recent. A cache only:
 // correctness never depends on it.
 
-/** Records kept per session at least (a turn asks for ~20–50); more when a caller asks for more. */
-const KEEP = 64;
+/** Records kept per session at least (a turn reads 48 by default); more when a read asks for more. */
+const KEEP = 48;
 /** Records past `keep` before the oldest are cut, in one go (not one splice per append). */
-const SLACK = 32;
+const SLACK = 16;
 /** All entries together stay under this many characters of content (a Pi has little memory). */
 const BUDGET = 4 * 1024 * 1024;
 /** And under this many sessions (each holds its records, an id map and a few numbers). */
