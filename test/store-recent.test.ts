@@ -281,3 +281,23 @@ test('the message-id lookup is one map probe: no scan, whether the id is in the 
   assert.equal(v.indexOfKey('unknown'), -1);
   assert.equal(calls, 0);
 });
+
+test('an append right after recent() in the same run of code reuses its stat; after a yield a replaced file is seen', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const store = new SessionStore(dir, { fsync: false });
+    await store.append('s', rec('user', 'a'));
+    store.recent('s', 8);
+    await store.appendDeferred('s', rec('user', 'b')); // same run: the view's stat
+    assert.deepEqual(texts(new SessionStore(dir).all('s')), ['user:a', 'user:b']);
+    store.recent('s', 8);
+    await Promise.resolve(); // a yield: the remembered stat is gone
+    writeFileSync(join(dir, 'new.tmp'), line(rec('user', 'operator')));
+    renameSync(join(dir, 'new.tmp'), join(dir, 's.jsonl'));
+    await store.appendDeferred('s', rec('assistant', 'c'));
+    assert.deepEqual(texts(new SessionStore(dir).all('s')), ['user:operator', 'assistant:c'], 'written to the file the path names now');
+    await store.close();
+  } finally {
+    cleanup();
+  }
+});

@@ -105,14 +105,30 @@ export class SessionStore {
    * The open file for `path`, reopened when the file was replaced or removed behind our back,
    * with its current size when the check above already learnt it.
    */
+  /**
+   * The stat of a view taken in this same synchronous run of code: a turn reads its view and
+   * appends the user's line without yielding in between, so the append's check that the path
+   * still names our open file can use it (the window is the same as a stat of its own: no other
+   * code of ours runs in between). Forgotten at the next microtask.
+   */
+  private fresh: { path: string; st: { ino: number; size: number } } | undefined;
+
+  private remember(path: string, st: { ino: number; size: number }): void {
+    if (!this.fresh) queueMicrotask(() => (this.fresh = undefined));
+    this.fresh = { path, st: { ino: st.ino, size: st.size } };
+  }
+
   private fileFor(path: string): { file: AppendFile; size?: number } {
     let file = this.open.get(path);
     if (file) {
-      let st: { ino: number; size: number } | undefined;
-      try {
-        st = statSync(path);
-      } catch {
-        st = undefined;
+      let st: { ino: number; size: number } | undefined = this.fresh?.path === path ? this.fresh.st : undefined;
+      this.fresh = undefined; // our append changes the size: good for one use
+      if (!st) {
+        try {
+          st = statSync(path);
+        } catch {
+          st = undefined;
+        }
       }
       this.open.delete(path);
       if (st?.ino === file.ino) {
@@ -171,6 +187,7 @@ export class SessionStore {
     const path = this.pathFor(sessionId);
     const st = statSync(path, { throwIfNoEntry: false });
     if (!st) return { records: this.missing(path), total: 0, indexOfUserMessage: () => -1 };
+    this.remember(path, st);
     const total = this.countAt(sessionId, path, st.size);
     const view = this.tailAt(path, st, max);
     return { records: view.records, total, indexOfUserMessage: view.indexOfKey };
