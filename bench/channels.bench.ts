@@ -51,7 +51,11 @@ async function main(): Promise<void> {
     console.log(`baseline: 1 chat, 1 message, 200 ms provider: ${base.toFixed(0)} ms`);
     for (const conc of [8, 32, 64]) {
       const t = await round(50, conc);
-      console.log(`50 chats at once, RUSTY_PINCH_MAX_CONCURRENT_TURNS=${conc}${conc === 32 ? " (default)" : ""}: ${t.toFixed(0)} ms = ${(t / base).toFixed(2)}x baseline (sequential would be ~50x); [goal < 1000 ms]: ${t < 1000 ? 'PASS' : 'MISS'}`);
+      // The goal is the default's; another bound has a floor of its own: ceil(50 / bound) waves of
+      // 200 ms (8 turns at once cannot answer 50 chats in under 1.4 s), reported against it.
+      const floor = Math.ceil(50 / conc) * 200;
+      const verdict = conc === 32 ? `[goal < 1000 ms]: ${t < 1000 ? 'PASS' : 'MISS'}` : `(reported; floor ${floor} ms, ${(t / floor).toFixed(2)}x of it)`;
+      console.log(`50 chats at once, RUSTY_PINCH_MAX_CONCURRENT_TURNS=${conc}${conc === 32 ? ' (default)' : ''}: ${t.toFixed(0)} ms = ${(t / base).toFixed(2)}x baseline (sequential would be ~50x); ${verdict}`);
     }
   } finally {
     setEventSink(prev);

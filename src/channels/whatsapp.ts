@@ -1,7 +1,7 @@
 // WhatsApp bridge adapter: a websocket client (ws) that speaks both bridge dialects, reconnects
 // forever with capped exponential backoff and jitter, detects dead sockets with pings, queues
 // replies while disconnected, and drops duplicate inbound ids.
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { emitEvent } from '../observe/index.js';
 import { NetworkError } from '../kernel/index.js';
 import type { WhatsAppSettings } from '../config/index.js';
@@ -9,6 +9,14 @@ import type { ChannelAdapter, ChannelMessage } from './types.js';
 import { BridgeParseError, encodeAuth, encodeOutbound, parseBridgeFrame, type BridgeDialect } from './whatsapp-protocol.js';
 import { NotAcceptedError } from './runner.js';
 import { OutboundQueue, RecentIds, backoffDelay, describeUrl, sleep } from './whatsapp-support.js';
+
+// ws is loaded on the first connection, not at start: a Telegram-only `serve` never pays for it
+// (its CommonJS load was ~15 ms of serve's time to ready, bench/serve.bench.ts).
+let wsClass: typeof WebSocket | undefined;
+const loadWs = async (): Promise<typeof WebSocket> => (wsClass ??= (await import('ws')).default);
+/** WebSocket readyState values (the protocol's, as ws exports them). */
+const CONNECTING = 0;
+const OPEN = 1;
 
 export interface WhatsAppDeps {
   /** Keepalive ping interval; a socket that misses one pong is dropped. Default 30 s. */
@@ -75,7 +83,7 @@ export function createWhatsAppAdapter(settings: WhatsAppSettings, deps: WhatsApp
   async function flush(ws: WebSocket): Promise<void> {
     for (const expired of queue.dropExpired()) emitEvent('channel_send_error', { channel: CHANNEL, chat_id: expired.chatId, error: 'reply expired while the bridge was disconnected' });
     let item = queue.peek();
-    while (item && ws === socket && ws.readyState === WebSocket.OPEN) {
+    while (item && ws === socket && ws.readyState === OPEN) {
       try {
         await writeFrame(ws, encodeOutbound(dialect(), item.chatId, item.text));
         queue.shift();
@@ -147,7 +155,7 @@ export function createWhatsAppAdapter(settings: WhatsAppSettings, deps: WhatsApp
       let openedAt = 0;
       let alive = true;
       let pinger: NodeJS.Timeout | undefined;
-      const ws = new WebSocket(url!, { handshakeTimeout: deps.connectTimeoutMs ?? 10_000, maxPayload: 4 * 1024 * 1024, perMessageDeflate: false });
+      const ws = new wsClass!(url!, { handshakeTimeout: deps.connectTimeoutMs ?? 10_000, maxPayload: 4 * 1024 * 1024, perMessageDeflate: false });
       socket = ws;
       const finish = (code?: number) => {
         if (pinger) clearInterval(pinger);
@@ -156,7 +164,7 @@ export function createWhatsAppAdapter(settings: WhatsAppSettings, deps: WhatsApp
         ready = false;
         resolve({ opened, code, uptimeMs: opened ? Date.now() - openedAt : 0 });
       };
-      const onAbort = () => ws.readyState === WebSocket.CONNECTING && ws.terminate();
+      const onAbort = () => ws.readyState === CONNECTING && ws.terminate();
       signal.addEventListener('abort', onAbort, { once: true });
       ws.on('open', () => {
         opened = true;
@@ -205,7 +213,7 @@ export function createWhatsAppAdapter(settings: WhatsAppSettings, deps: WhatsApp
       timer.abort();
     }
     const ws = socket;
-    if (ws && ws.readyState === WebSocket.OPEN) await flush(ws);
+    if (ws && ws.readyState === OPEN) await flush(ws);
     if (queue.size > 0) emitEvent('channel_send_error', { channel: CHANNEL, error: `${queue.size} reply(ies) not delivered: bridge disconnected at stop` });
   }
 
@@ -232,6 +240,7 @@ export function createWhatsAppAdapter(settings: WhatsAppSettings, deps: WhatsApp
       });
       const loop = (async () => {
         while (!signal.aborted) {
+          await loadWs();
           const r = await connectOnce(onMessage, signal, stopping);
           if (signal.aborted) break;
           if (r.opened && r.uptimeMs >= 5_000) attempt = 0;
@@ -252,7 +261,7 @@ export function createWhatsAppAdapter(settings: WhatsAppSettings, deps: WhatsApp
 
     async send(chatId, text) {
       const ws = socket;
-      if (ws && ready && ws.readyState === WebSocket.OPEN && queue.size === 0) {
+      if (ws && ready && ws.readyState === OPEN && queue.size === 0) {
         try {
           await writeFrame(ws, encodeOutbound(dialect(), chatId, text));
           return;
