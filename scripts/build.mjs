@@ -113,7 +113,8 @@ export async function buildDist({ root = '.', outdir = 'dist', bundleDeps = fals
   // The launcher's slot check (bin/rusty-pinch), bundled on its own (no shared chunks): it runs on
   // every start and must come from the installed build, never from the slot it verifies. The
   // first step stays tiny (no node:crypto) and imports the check only when a marker exists.
-  for (const [name, entry] of [['launcher', 'src/evolution/launch.ts'], ['launch-verify', 'src/evolution/launch-verify.ts']]) {
+  // The check loads the serve-only probation step (lock, audit, circuit) on its own, only for serve.
+  for (const [name, entry] of [['launcher', 'src/evolution/launch.ts'], ['launch-verify', 'src/evolution/launch-verify.ts'], ['launch-probation', 'src/evolution/launch-probation.ts']]) {
     await build({
       entryPoints: { [name]: join(root, entry) },
       outdir: tmp,
@@ -122,10 +123,12 @@ export async function buildDist({ root = '.', outdir = 'dist', bundleDeps = fals
       platform: 'node',
       target: 'node20',
       packages: 'external',
-      external: ['./launch-verify.js'],
+      external: ['./launch-verify.js', './launch-probation.js'],
       define: { __RUSTY_PINCH_VERSION__: JSON.stringify(version) },
       logLevel: 'warning',
-      ...(bundleDeps ? { minify: true, legalComments: 'none' } : {}),
+      // Minified in both flavours: less to parse on every start, and the bench then times what ships.
+      minify: true,
+      legalComments: 'none',
     });
   }
   const old = `${target}.old-${process.pid}`;

@@ -1,8 +1,8 @@
 // Small file helpers shared by the evolution parts: atomic writes (tmp + fsync + rename),
 // SHA-256 of files, and the timestamp format every evolution record stores.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, createReadStream } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
+import { nodeCrypto } from './lazy-crypto.js';
 
 /** Writes `text` to `path` via `tmp` (default `<path>.tmp`): a crash leaves the old or the new file. */
 export function writeFileAtomic(path: string, text: string | Buffer, tmp = `${path}.tmp`): void {
@@ -31,7 +31,7 @@ export function fsyncDir(dir: string): void {
 }
 
 export function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
+  return nodeCrypto().createHash('sha256').update(data).digest('hex');
 }
 
 export function sha256FileSync(path: string): string {
@@ -41,7 +41,7 @@ export function sha256FileSync(path: string): string {
 /** Streams the file (artifacts can be large). */
 export function sha256File(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
+    const h = nodeCrypto().createHash('sha256');
     createReadStream(path)
       .on('data', (c) => h.update(c))
       .on('error', reject)

@@ -3,16 +3,14 @@
 // the slot. It picks the active slot's dist/cli.js when its marker
 // verifies (HMAC sidecar when required or present) and its files match the fingerprint taken at
 // activation (lstat only: inode, size, mtime, ctime — no hashing on the hot path), else the
-// installed dist/cli.js. A `serve` start on a slot still on probation counts the start; a second
-// start that never reached readiness rolls back before anything of the slot runs.
+// installed dist/cli.js. A `serve` start hands over to dist/launch-probation.js (probation count
+// and rollback), loaded only then: short commands load neither it nor node:crypto (unless the
+// marker has a sidecar to verify).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Hex } from './fs-util.js';
-import { evolutionSettings } from './settings.js';
-import { rollBack, readProbation, writeProbation } from './update/activate.js';
-import { auditUpdateOutsideLock, openUpdateContext } from './update/context.js';
+import { activeSlotPolicy } from './settings.js';
 import { inspectMarker } from './update/marker.js';
-import { readManifest } from './update/manifest.js';
 import { checkFingerprint, parseFingerprintHeader } from './update/tree.js';
 
 import type { LaunchChoice } from './launch-choice.js';
@@ -38,11 +36,10 @@ function verifySlot(updates: string, slot: string, integrity: ReturnType<typeof 
 }
 
 /** `merged`: the process env with the .env file applied; `workspace`: resolved. */
-export function verifyAndChoose(installedCli: string, argv: string[], env: NodeJS.ProcessEnv, merged: Record<string, string | undefined>, workspace: string): LaunchChoice {
+export async function verifyAndChoose(installedCli: string, argv: string[], env: NodeJS.ProcessEnv, merged: Record<string, string | undefined>, workspace: string): Promise<LaunchChoice> {
   const installed: LaunchChoice = { entry: installedCli };
   const updates = join(workspace, 'updates');
-  const s = evolutionSettings(merged, workspace);
-  const integrity = inspectMarker(updates, { key: s.activeSlotKey, requireSigned: s.requireSignedActiveSlot });
+  const integrity = inspectMarker(updates, activeSlotPolicy(merged));
   const slot = integrity.slot;
   if (!slot) return { ...installed, notice: `rusty-pinch: active update slot rejected (${integrity.message}); running the installed build` };
   // Long-lived or deciding starts check every file; short commands every dir and our own files.
@@ -51,19 +48,11 @@ export function verifyAndChoose(installedCli: string, argv: string[], env: NodeJ
   if (v.reason) return { ...installed, notice: `rusty-pinch: active update slot ${slot} rejected (${v.reason}); running the installed build` };
 
   if (argv[2] === 'serve' && !env.RUSTY_PINCH_EVOLUTION_HEALTHCHECK) {
-    const ctx = openUpdateContext({ env: merged, workspace, runningVersion: v.version ?? '0.0.0', currentBinary: installedCli });
-    const p = readProbation(ctx);
-    if (p && p.slot === slot && !p.confirmed_at) {
-      if (p.serve_starts >= 1) {
-        const running = rollBack(ctx, p.previous_slot, slot);
-        const m = readManifest(ctx.manifestPath);
-        const error = `serve on slot ${slot} (version ${p.version}) did not become ready after activation; rolled back to ${running}`;
-        auditUpdateOutsideLock(ctx, 'serve_rollback', m, { rollback_performed: true, healthcheck_ok: false, error });
-        ctx.circuit.failure('rolled_back', error);
-        const again = verifyAndChoose(installedCli, argv, env, merged, workspace);
-        return { ...again, notice: `rusty-pinch: ${error}${again.notice ? `; ${again.notice.replace(/^rusty-pinch: /, '')}` : ''}` };
-      }
-      writeProbation(ctx, { ...p, serve_starts: p.serve_starts + 1 });
+    const { serveProbation } = await import('./launch-probation.js');
+    const error = serveProbation(installedCli, merged, workspace, slot, v.version);
+    if (error) {
+      const again = await verifyAndChoose(installedCli, argv, env, merged, workspace);
+      return { ...again, notice: `rusty-pinch: ${error}${again.notice ? `; ${again.notice.replace(/^rusty-pinch: /, '')}` : ''}` };
     }
   }
   return { entry: join(updates, slot, 'dist', 'cli.js'), slot, version: v.version, notice: `rusty-pinch: running update slot ${slot} (version ${v.version})` };

@@ -81,13 +81,28 @@ function upsert(list: SigningKey[], key: SigningKey): void {
   else list.push(key);
 }
 
+function manifestSigningKey(env: Env): SigningKey | undefined {
+  const secret = str(env, 'RUSTY_PINCH_EVOLUTION_MANIFEST_SIGNING_KEY');
+  return secret ? { id: str(env, 'RUSTY_PINCH_EVOLUTION_MANIFEST_SIGNING_KEY_ID') ?? 'default', secret } : undefined;
+}
+
+function activeSlotSigningKey(env: Env, manifestKey: SigningKey | undefined): SigningKey | undefined {
+  const secret = str(env, 'RUSTY_PINCH_EVOLUTION_ACTIVE_SLOT_SIGNING_KEY') ?? manifestKey?.secret;
+  return secret ? { id: str(env, 'RUSTY_PINCH_EVOLUTION_ACTIVE_SLOT_SIGNING_KEY_ID') ?? manifestKey?.id ?? 'default', secret } : undefined;
+}
+
+/** What the launcher needs of the policy (the same values as evolutionSettings), read cheaply. */
+export function activeSlotPolicy(env: Env): { key: SigningKey | undefined; requireSigned: boolean } {
+  const key = activeSlotSigningKey(env, manifestSigningKey(env));
+  registerSecrets([key?.secret]);
+  return { key, requireSigned: bool(env, 'RUSTY_PINCH_EVOLUTION_REQUIRE_SIGNED_ACTIVE_SLOT', false) };
+}
+
 export function evolutionSettings(env: Env, workspace: string): EvolutionSettings {
-  const manifestSecret = str(env, 'RUSTY_PINCH_EVOLUTION_MANIFEST_SIGNING_KEY');
-  const manifestKey = manifestSecret ? { id: str(env, 'RUSTY_PINCH_EVOLUTION_MANIFEST_SIGNING_KEY_ID') ?? 'default', secret: manifestSecret } : undefined;
+  const manifestKey = manifestSigningKey(env);
   const keyring = parseKeyring(env['RUSTY_PINCH_EVOLUTION_MANIFEST_SIGNING_KEYS']);
   if (manifestKey) upsert(keyring, manifestKey);
-  const slotSecret = str(env, 'RUSTY_PINCH_EVOLUTION_ACTIVE_SLOT_SIGNING_KEY') ?? manifestSecret;
-  const activeSlotKey = slotSecret ? { id: str(env, 'RUSTY_PINCH_EVOLUTION_ACTIVE_SLOT_SIGNING_KEY_ID') ?? manifestKey?.id ?? 'default', secret: slotSecret } : undefined;
+  const activeSlotKey = activeSlotSigningKey(env, manifestKey);
   registerSecrets([...keyring.map((k) => k.secret), ...(activeSlotKey ? [activeSlotKey.secret] : [])]);
   return {
     workspace,

@@ -5,9 +5,9 @@
 // current payload is accepted (the original's three legacy payloads are not: nothing was ever
 // signed with them here), and signatures are compared in constant time.
 import { readFileSync } from 'node:fs';
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { EvolutionError } from '../errors.js';
 import { isNotFound, writeFileAtomic } from '../fs-util.js';
+import { nodeCrypto } from '../lazy-crypto.js';
 import type { SigningKey } from '../settings.js';
 
 export const IN_PROGRESS = ['applying', 'healthcheck_pending'] as const;
@@ -108,11 +108,11 @@ export function signingPayload(m: StagedManifest): string {
 }
 
 export function hmacHex(secret: string, payload: string): string {
-  return createHmac('sha256', Buffer.from(secret.trim(), 'utf8')).update(payload).digest('hex');
+  return nodeCrypto().createHmac('sha256', Buffer.from(secret.trim(), 'utf8')).update(payload).digest('hex');
 }
 
 export function sameHex(a: string, b: string): boolean {
-  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+  return a.length === b.length && nodeCrypto().timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }
 
 export function signManifest(m: StagedManifest, key: SigningKey): void {
