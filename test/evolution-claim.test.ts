@@ -89,6 +89,28 @@ test('two generate-skill processes started together: exactly one generation runs
   }
 });
 
+test('two generations of different skills started together with one generation left in the daily budget: one runs, the other is refused', { timeout: 600_000 }, async () => {
+  for (let round = 0; round < 3; round++) {
+    const t = tempDir('rp-evo-budget-');
+    try {
+      fake.requests.length = 0;
+      const e = { ...env(t.dir), RUSTY_PINCH_EVOLUTION_SKILL_DAILY_BUDGET: '1' };
+      const g = gate();
+      fake.script(held(g.until, text(GOOD)));
+      const gen = (skill: string) => startCli(['evolution', 'generate-skill', '--name', skill, '--goal', 'greet a person by name', '--json'], e, 240_000);
+      const [r1, r2] = await race(gen('first'), gen('second'), g);
+      const results = [r1, r2];
+      assert.equal(results.filter((r) => r.code === 0).length, 1, `round ${round}: one runs\n${r1.stderr}\n----\n${r2.stderr}`);
+      assert.equal(fake.requests.length, 1, `round ${round}: one generation reached the model`);
+      const lost = results.find((r) => r.code !== 0)!;
+      assert.match(lost.stderr, /the daily skill generation budget is used up \(1 of 1 today/);
+      assert.equal(auditRecords(join(t.dir, 'workspace')).filter((r) => r.kind === 'skill_generation').length, 1);
+    } finally {
+      t.cleanup();
+    }
+  }
+});
+
 test('pulse tick (a scheduled skill_generation job) and generate-skill started together: one generation', { timeout: 600_000 }, async () => {
   const t = tempDir('rp-evo-claim-pulse-');
   try {

@@ -6,13 +6,13 @@
 // ends or is queued, so check and act are one step. A holder that died (kill -9: its pid is gone
 // on this host) or stopped refreshing the lease for CLAIM_STALE_SECS loses it to the next
 // claimant; a file that is not a claim (garbage) is replaced at once.
-import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../../kernel/index.js';
 import { emitEvent } from '../../observe/index.js';
 import { EvolutionError } from '../errors.js';
 import { EvolutionLock, type HeldLock, type LockStatus } from '../lock.js';
-import type { SkillLibrary } from './library.js';
+import { SkillLibrary } from './library.js';
 
 /** The holder refreshes its claim this often… */
 export const CLAIM_HEARTBEAT_SECS = 10;
@@ -111,4 +111,34 @@ export function refuseIfQueued(lib: SkillLibrary): void {
   }
   rmSync(file, { force: true });
   emitEvent('warning', { message: `skill '${lib.name}': a generation queued more than 24 h ago was dropped (its model answer never came); a new one starts` });
+}
+
+/**
+ * Generations of other skills running now that claimed before `lib`'s claim (started earlier, or
+ * at the same instant with a smaller name): they count against the daily budget before they are
+ * recorded. Two claimants started together thus agree on which of them came first, so at most
+ * the budget runs, and never both refuse.
+ */
+export function earlierRunningGenerations(lib: SkillLibrary): number {
+  const mine = runningGeneration(lib)?.started_at ?? new Date().toISOString();
+  let names: string[];
+  try {
+    names = readdirSync(join(lib.skillsDir, 'staging'));
+  } catch {
+    return 0;
+  }
+  let n = 0;
+  for (const name of names) {
+    if (name === lib.name) continue;
+    let other: SkillLibrary;
+    try {
+      other = new SkillLibrary(lib.skillsDir, name);
+    } catch {
+      continue; // not a skill's directory
+    }
+    if (other.name !== name) continue;
+    const at = runningGeneration(other)?.started_at;
+    if (at && (at < mine || (at === mine && name < lib.name))) n++;
+  }
+  return n;
 }

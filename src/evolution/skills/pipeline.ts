@@ -15,7 +15,7 @@ import { parseCandidate } from './reply.js';
 import { validateCandidate, type SkillSandbox } from './validate.js';
 import { SkillLibrary } from './library.js';
 import { appendSkillAudit, generationsToday } from './audit.js';
-import { SkillBusyError, claimGeneration, refuseIfQueued } from './claim.js';
+import { SkillBusyError, claimGeneration, earlierRunningGenerations, refuseIfQueued } from './claim.js';
 import type { HeldLock } from '../lock.js';
 
 export const GENERATION_SESSION = 'evolution:skills';
@@ -110,7 +110,8 @@ export async function generateSkill(deps: GenerationDeps, input: GenerationInput
   const claim = claimGeneration(lib, input.origin ?? 'cli');
   try {
     const budget = deps.limits.generationDailyBudget ?? 10;
-    const used = generationsToday(deps.workspace);
+    // Recorded generations of today, and those of other skills running now that claimed first.
+    const used = generationsToday(deps.workspace) + earlierRunningGenerations(lib);
     if (budget === 0) throw new AppError('evolution_budget', 'skill generation is turned off (RUSTY_PINCH_EVOLUTION_SKILL_DAILY_BUDGET=0)');
     if (used >= budget) throw new AppError('evolution_budget', `the daily skill generation budget is used up (${used} of ${budget} today, UTC); raise RUSTY_PINCH_EVOLUTION_SKILL_DAILY_BUDGET or wait until tomorrow`);
     if (lib.exists() && !input.replace) throw new ValidationError(`skill '${skill}' already exists (use --replace to replace it; the old version is kept)`);
