@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanEnv, startCli, tempDir } from './helpers.js';
-import { startFakeTelegram } from './fakes/telegram-api.js';
+import { fakeTelegramEnv, startFakeTelegram } from './fakes/telegram-api.js';
 
 const CYCLES = 20;
 
@@ -46,12 +46,7 @@ test(`kill -9 mid-turn, ${CYCLES} cycles: 0 lost, 0 duplicate session lines, dup
     RUSTY_PINCH_PROVIDER: 'openai',
     RUSTY_PINCH_OPENAI_API_BASE: provider.base,
     RUSTY_PINCH_API_KEY: 'sk-test-kill-cycles-0000',
-    RUSTY_PINCH_CHANNELS_TELEGRAM_ENABLED: 'true',
-    RUSTY_PINCH_CHANNELS_TELEGRAM_TOKEN: fake.token,
-    RUSTY_PINCH_CHANNELS_TELEGRAM_API_ROOT: fake.url,
-    RUSTY_PINCH_CHANNELS_TELEGRAM_POLL_TIMEOUT_SECS: '1',
-    RUSTY_PINCH_CHANNELS_TELEGRAM_POLL_INTERVAL_MS: '0',
-    RUSTY_PINCH_CHANNELS_TELEGRAM_DM_POLICY: 'open',
+    ...fakeTelegramEnv(fake),
     RUSTY_PINCH_REQUEST_RETRIES: '0',
   });
   const texts: string[] = [];

@@ -10,21 +10,14 @@ import { existsSync, readdirSync, readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanEnv, events, startCli, tempDir } from './helpers.js';
 import { parseCommitLog } from '../src/store/commit-log.js';
-import { startFakeTelegram } from './fakes/telegram-api.js';
+import { fakeTelegramEnv, startFakeTelegram } from './fakes/telegram-api.js';
 
 const CHATS = 12;
 
 test('kill -9 and lost session tails after a burst from many chats: the next start restores every exchange once', { timeout: 120_000 }, async () => {
   const { dir, cleanup } = tempDir('rp-power-cut-');
   const fake = await startFakeTelegram();
-  const env = cleanEnv(dir, {
-    RUSTY_PINCH_CHANNELS_TELEGRAM_ENABLED: 'true',
-    RUSTY_PINCH_CHANNELS_TELEGRAM_TOKEN: fake.token,
-    RUSTY_PINCH_CHANNELS_TELEGRAM_API_ROOT: fake.url,
-    RUSTY_PINCH_CHANNELS_TELEGRAM_POLL_TIMEOUT_SECS: '1',
-    RUSTY_PINCH_CHANNELS_TELEGRAM_POLL_INTERVAL_MS: '0',
-    RUSTY_PINCH_CHANNELS_TELEGRAM_DM_POLICY: 'open',
-  });
+  const env = cleanEnv(dir, fakeTelegramEnv(fake));
   const sessions = join(dir, 'data', 'sessions');
   const logDir = join(sessions, '.commit-log');
   try {

@@ -102,10 +102,6 @@ export class SessionStore {
   }
 
   /**
-   * The open file for `path`, reopened when the file was replaced or removed behind our back,
-   * with its current size when the check above already learnt it.
-   */
-  /**
    * The stat of a view taken in this same synchronous run of code: a turn reads its view and
    * appends the user's line without yielding in between, so the append's check that the path
    * still names our open file can use it (the window is the same as a stat of its own: no other
@@ -118,6 +114,10 @@ export class SessionStore {
     this.fresh = { path, st: { ino: st.ino, size: st.size } };
   }
 
+  /**
+   * The open file for `path`, reopened when the file was replaced or removed behind our back,
+   * with its current size when the check above already learnt it.
+   */
   private fileFor(path: string): { file: AppendFile; size?: number } {
     let file = this.open.get(path);
     if (file) {

@@ -54,6 +54,21 @@ export interface FakeTelegram {
   close(): Promise<void>;
 }
 
+/**
+ * The variables that point `channels telegram` / `serve` at this fake: fast polling, open DMs
+ * (every chat may talk). Spread into cleanEnv's extras, with a test's own on top.
+ */
+export function fakeTelegramEnv(fake: Pick<FakeTelegram, 'url' | 'token'>): Record<string, string> {
+  return {
+    RUSTY_PINCH_CHANNELS_TELEGRAM_ENABLED: 'true',
+    RUSTY_PINCH_CHANNELS_TELEGRAM_TOKEN: fake.token,
+    RUSTY_PINCH_CHANNELS_TELEGRAM_API_ROOT: fake.url,
+    RUSTY_PINCH_CHANNELS_TELEGRAM_POLL_TIMEOUT_SECS: '1',
+    RUSTY_PINCH_CHANNELS_TELEGRAM_POLL_INTERVAL_MS: '0',
+    RUSTY_PINCH_CHANNELS_TELEGRAM_DM_POLICY: 'open',
+  };
+}
+
 export async function startFakeTelegram(options: { token?: string } = {}): Promise<FakeTelegram> {
   const token = options.token ?? FAKE_TOKEN;
   let nextId = 1000;
